@@ -1,0 +1,31 @@
+// The one allocator interface: every heap block hiserve asks for (arena chunks,
+// connections, libuv's own allocations) goes through here, so tests and benches can
+// count them. Backed by mimalloc or libc malloc, chosen at build time.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace hiserve::mem {
+
+// Allocates n bytes (n > 0); aborts on exhaustion rather than returning null.
+void* alloc(std::size_t n);
+// Releases a block from alloc/realloc; null is a no-op.
+void release(void* p) noexcept;
+// Resizes a block from alloc (libuv needs realloc).
+void* resize(void* p, std::size_t n);
+// calloc for libuv.
+void* alloc_zeroed(std::size_t count, std::size_t size);
+
+// Process-wide totals since start: allocations made and bytes asked for.
+struct Totals {
+  std::uint64_t allocs;
+  std::uint64_t bytes;
+};
+Totals totals() noexcept;
+// Records an allocation made elsewhere (the tests' operator new) in the totals.
+void count(std::size_t n) noexcept;
+
+// Name of the allocator compiled in: "mimalloc" or "system".
+const char* name() noexcept;
+
+}  // namespace hiserve::mem

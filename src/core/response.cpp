@@ -1,0 +1,77 @@
+#include "hiserve/response.hpp"
+
+#include <charconv>
+
+namespace hiserve {
+
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 413: return "Content Too Large";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Internal Server Error";
+  }
+}
+
+char* put_uint(char* p, std::uint64_t v) noexcept {
+  return std::to_chars(p, p + 20, v).ptr;
+}
+
+std::size_t decimal_digits(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 10) v /= 10, ++n;
+  return n;
+}
+
+char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept {
+  if (h.status == 200) {
+    p = put(p, "HTTP/1.1 200 OK\r\n");
+  } else {
+    p = put(p, "HTTP/1.1 ");
+    p = put_uint(p, static_cast<std::uint64_t>(h.status));
+    *p++ = ' ';
+    p = put(p, reason_phrase(h.status));
+    p = put(p, "\r\n");
+  }
+  if (!h.content_type.empty()) {
+    p = put(p, "Content-Type: ");
+    p = put(p, h.content_type);
+    p = put(p, "\r\n");
+  }
+  if (h.nosniff) p = put(p, "X-Content-Type-Options: nosniff\r\n");
+  p = put(p, "Date: ");
+  p = put(p, date.value());
+  p = put(p, "\r\nContent-Length: ");
+  p = put_uint(p, h.content_length);
+  if (h.conn == ConnHeader::Close) p = put(p, "\r\nConnection: close");
+  if (h.conn == ConnHeader::KeepAlive) p = put(p, "\r\nConnection: keep-alive");
+  return put(p, "\r\n\r\n");
+}
+
+void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, bool head_only,
+                    const DateCache& date) {
+  const std::size_t body_len = head_only ? 0 : body.size();
+  char* start = out.reserve(max_head_size(h.content_type) + body_len);
+  char* p = write_head(start, h, date);
+  if (!head_only) p = put(p, body);
+  out.commit(static_cast<std::size_t>(p - start));
+}
+
+void write_error(OutBuf& out, int status, const DateCache& date) {
+  char body[64];
+  char* p = put_uint(body, static_cast<std::uint64_t>(status));
+  *p++ = ' ';
+  p = put(p, reason_phrase(status));
+  std::string_view b{body, static_cast<std::size_t>(p - body)};
+  write_response(out, {status, kTextPlain, true, b.size(), ConnHeader::Close}, b, false, date);
+}
+
+void write_continue(OutBuf& out) { out.append("HTTP/1.1 100 Continue\r\n\r\n"); }
+
+}  // namespace hiserve

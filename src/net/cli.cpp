@@ -1,0 +1,106 @@
+#include "hiserve/cli.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <string_view>
+
+namespace hiserve {
+namespace {
+
+bool parse_uint(const std::string& s, unsigned long long min, unsigned long long max,
+                unsigned long long* out) {
+  if (s.empty() || s[0] == '-' || s[0] == '+') return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (errno || *end || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_seconds(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno || *end || !std::isfinite(v) || v <= 0 || v > 86400 * 365) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+const char* usage() noexcept {
+  return "usage: hiserve [flags]\n"
+         "Serves /hi (the visitor counter of Brad Fitzpatrick's Go profiling talk) over HTTP/1.1.\n"
+         "\n"
+         "  --host ADDR             address to listen on (default 127.0.0.1)\n"
+         "  --port N                port; 0 picks a free one and logs it (default 8080)\n"
+         "  --threads N             event loops, one thread each (default: one per core)\n"
+         "  --max-connections N     open connections at once; more are closed (default 10000)\n"
+         "  --max-head-bytes N      request line + headers limit, else 431 (default 8192)\n"
+         "  --max-body-bytes N      request body limit, else 413 (default 1048576)\n"
+         "  --header-timeout SECS   a request head must arrive within this (default 10)\n"
+         "  --idle-timeout SECS     idle keep-alive connections close after this (default 60)\n"
+         "  --help                  this text\n"
+         "\n"
+         "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully.\n";
+}
+
+CliResult parse_cli(int argc, const char* const* argv) {
+  CliResult r;
+  auto fail = [&r](std::string msg) {
+    r.action = CliResult::Action::Error;
+    r.error = std::move(msg);
+    return r;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      r.action = CliResult::Action::Help;
+      return r;
+    }
+    if (arg.substr(0, 2) != "--") return fail("unexpected argument: " + std::string(arg));
+    std::string name, value;
+    if (std::size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else {
+      name = arg;
+      if (i + 1 >= argc) return fail("flag " + name + " needs a value");
+      value = argv[++i];
+    }
+    Config& c = r.config;
+    unsigned long long n = 0;
+    auto bad = [&] { return fail("invalid value for " + name + ": '" + value + "'"); };
+    if (name == "--host") {
+      if (value.empty()) return bad();
+      c.host = value;
+    } else if (name == "--port") {
+      if (!parse_uint(value, 0, 65535, &n)) return bad();
+      c.port = static_cast<int>(n);
+    } else if (name == "--threads") {
+      if (!parse_uint(value, 1, 1024, &n)) return bad();
+      c.threads = static_cast<unsigned>(n);
+    } else if (name == "--max-connections") {
+      if (!parse_uint(value, 1, 10'000'000, &n)) return bad();
+      c.max_connections = n;
+    } else if (name == "--max-head-bytes") {
+      if (!parse_uint(value, 64, 1 << 24, &n)) return bad();
+      c.limits.max_head_bytes = n;
+    } else if (name == "--max-body-bytes") {
+      if (!parse_uint(value, 0, 1ull << 32, &n)) return bad();
+      c.limits.max_body_bytes = n;
+    } else if (name == "--header-timeout") {
+      if (!parse_seconds(value, &c.header_timeout_s)) return bad();
+    } else if (name == "--idle-timeout") {
+      if (!parse_seconds(value, &c.idle_timeout_s)) return bad();
+    } else {
+      return fail("unknown flag: " + name);
+    }
+  }
+  return r;
+}
+
+}  // namespace hiserve
