@@ -1,3 +1,182 @@
+// core: form decoding with Go's rules, the arena and output buffer, the Date format.
 #include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+
+#include "hiserve/arena.hpp"
+#include "hiserve/date_cache.hpp"
 #include "hiserve/form.hpp"
-TEST_CASE("placeholder") { CHECK(hiserve::is_word("abc")); }
+#include "hiserve/out_buf.hpp"
+#include "hiserve/request.hpp"
+
+using namespace hiserve;
+
+TEST_CASE("form_value follows Go's url.ParseQuery + Values.Get") {
+  BlockPool pool(4096);
+  Arena arena(pool);
+  struct Case {
+    const char* query;
+    bool found;
+    const char* value;
+  };
+  const Case cases[] = {
+      {"", false, ""},
+      {"color=red", true, "red"},
+      {"a=1&color=red&color=blue", true, "red"},  // first wins
+      {"color=", true, ""},
+      {"color", true, ""},                          // no '=': empty value
+      {"colour=red", false, ""},
+      {"color=re+d", true, "re d"},                 // '+' is a space
+      {"color=%72ed", true, "red"},
+      {"col%6Fr=red", true, "red"},                 // keys are decoded too
+      {"color=%zz&color=blue", true, "blue"},       // bad escape: pair skipped
+      {"color=%4", true, ""},                       // truncated escape... skipped
+      {"color=a;b&color=c", true, "c"},             // ';' drops the pair
+      {"x=1;color=red", false, ""},
+      {"&&color=red", true, "red"},
+      {"color=%3Cscript%3E", true, "<script>"},
+      {"color=%00", true, std::string("\0", 1).c_str()},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.query);
+    FormValue v = form_value(c.query, "color", arena);
+    if (std::strcmp(c.query, "color=%4") == 0) {
+      CHECK_FALSE(v.found);
+      continue;
+    }
+    CHECK(v.found == c.found);
+    if (std::strcmp(c.query, "color=%00") == 0) {
+      CHECK(v.value == std::string_view("\0", 1));
+    } else {
+      CHECK(v.value == c.value);
+    }
+  }
+}
+
+TEST_CASE("form_value returns a view when nothing needs decoding, and decodes into the arena") {
+  BlockPool pool(4096);
+  Arena arena(pool);
+  std::string q = "color=red";
+  FormValue v = form_value(q, "color", arena);
+  CHECK(v.value.data() == q.data() + 6);
+  CHECK(arena.empty());
+  v = form_value("color=r%65d", "color", arena);
+  CHECK(v.value == "red");
+  CHECK_FALSE(arena.empty());
+}
+
+TEST_CASE("is_word is Go's ^\\w*$: ASCII letters, digits and underscore only") {
+  CHECK(is_word(""));
+  CHECK(is_word("red"));
+  CHECK(is_word("Red_09"));
+  CHECK_FALSE(is_word("re d"));
+  CHECK_FALSE(is_word("red\n"));  // $ is end of text, not end of line
+  CHECK_FALSE(is_word("red'"));
+  CHECK_FALSE(is_word("<script>"));
+  CHECK_FALSE(is_word("r\xc3\xa9"));  // no Unicode letters
+  CHECK_FALSE(is_word("-"));
+}
+
+TEST_CASE("query_unescape") {
+  char out[32];
+  CHECK(query_unescape("a%20b+c", out) == 5);
+  CHECK(std::string_view(out, 5) == "a b c");
+  CHECK(query_unescape("%", out) == -1);
+  CHECK(query_unescape("%g0", out) == -1);
+  CHECK(query_unescape("%0", out) == -1);
+}
+
+TEST_CASE("request-target path and query") {
+  CHECK(target_path("/hi?color=red") == "/hi");
+  CHECK(target_query("/hi?color=red") == "color=red");
+  CHECK(target_query("/hi") == "");
+  CHECK(target_query("/hi?a?b") == "a?b");
+  CHECK(target_path("http://example.com/hi?x") == "/hi");
+  CHECK(target_path("http://example.com") == "/");
+  CHECK(reads_form_body(Method::Post, "application/x-www-form-urlencoded"));
+  CHECK(reads_form_body(Method::Patch, " Application/X-WWW-Form-Urlencoded ; charset=utf-8"));
+  CHECK_FALSE(reads_form_body(Method::Get, "application/x-www-form-urlencoded"));
+  CHECK_FALSE(reads_form_body(Method::Post, "text/plain"));
+  CHECK_FALSE(reads_form_body(Method::Post, ""));
+}
+
+TEST_CASE("Arena: bump allocation, large blocks, reset recycles chunks") {
+  BlockPool pool(1024);
+  {
+    Arena a(pool);
+    CHECK(a.empty());
+    char* p = a.alloc_chars(10);
+    char* q = a.alloc_chars(10);
+    CHECK(q == p + 16);  // 8-byte aligned bump
+    a.alloc(2000);       // larger than a chunk
+    CHECK(a.held() >= 1024 + 2000);
+    for (int i = 0; i < 100; ++i) std::memset(a.alloc(100), 'x', 100);
+    CHECK(pool.in_use() > 1);
+    a.reset();
+    CHECK(a.empty());
+    CHECK(pool.in_use() == 0);
+  }
+  std::size_t free_after = pool.free_count();
+  CHECK(free_after > 1);
+  CHECK(pool.trim() == 0);  // the period saw them all in use at once... low water was 0
+  CHECK(pool.trim() == free_after);  // a whole period unused: handed back
+  CHECK(pool.free_count() == 0);
+}
+
+TEST_CASE("ArenaText stays a view while contiguous, copies when not") {
+  BlockPool pool(1024);
+  Arena a(pool);
+  ArenaText t;
+  const char buf[] = "hello world";
+  t.append(a, buf, 5);
+  t.append(a, buf + 5, 6);
+  CHECK(t.view() == "hello world");
+  CHECK(t.view().data() == buf);
+  CHECK(a.empty());
+  t.append(a, "!!", 2);
+  CHECK(t.view() == "hello world!!");
+  CHECK_FALSE(a.empty());
+  ArenaText u;
+  u.append(a, buf, 5);
+  u.pin(a);
+  CHECK(u.view() == "hello");
+  CHECK(u.view().data() != buf);
+}
+
+TEST_CASE("OutBuf: segments, consume after a short write, no memory when empty") {
+  BlockPool pool(256);
+  OutBuf out(pool);
+  CHECK(out.empty());
+  std::string expect;
+  for (int i = 0; i < 50; ++i) {
+    std::string s = "response " + std::to_string(i) + "\n";
+    out.append(s);
+    expect += s;
+  }
+  std::string big(1000, 'B');  // bigger than a chunk: its own block
+  out.append(big);
+  expect += big;
+  CHECK(out.size() == expect.size());
+  auto gather = [&] {
+    OutBuf::Span spans[64];
+    int n = out.spans(spans, 64);
+    std::string got;
+    for (int i = 0; i < n; ++i) got.append(spans[i].base, spans[i].len);
+    return got;
+  };
+  CHECK(gather() == expect);
+  out.consume(300);
+  CHECK(gather() == expect.substr(300));
+  out.consume(out.size());
+  CHECK(out.empty());
+  CHECK(pool.in_use() == 0);
+}
+
+TEST_CASE("DateCache formats RFC 9110 IMF-fixdate") {
+  DateCache d;
+  d.refresh(784111777);  // RFC 9110's example
+  CHECK(d.value() == "Sun, 06 Nov 1994 08:49:37 GMT");
+  d.refresh(4102444799);
+  CHECK(d.value() == "Thu, 31 Dec 2099 23:59:59 GMT");
+}

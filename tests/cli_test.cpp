@@ -1,0 +1,58 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "hiserve/cli.hpp"
+
+using namespace hiserve;
+
+namespace {
+CliResult parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "hiserve");
+  return parse_cli(static_cast<int>(args.size()), args.data());
+}
+}  // namespace
+
+TEST_CASE("defaults are SPEC.md's") {
+  CliResult r = parse({});
+  REQUIRE(r.action == CliResult::Action::Serve);
+  CHECK(r.config.host == "127.0.0.1");
+  CHECK(r.config.port == 8080);
+  CHECK(r.config.threads == 0);
+  CHECK(r.config.max_connections == 10000);
+  CHECK(r.config.limits.max_head_bytes == 8192);
+  CHECK(r.config.limits.max_body_bytes == 1048576);
+  CHECK(r.config.header_timeout_s == 10);
+  CHECK(r.config.idle_timeout_s == 60);
+}
+
+TEST_CASE("--flag value and --flag=value") {
+  CliResult r = parse({"--port", "0", "--threads=3", "--host=::1", "--max-connections", "5", "--max-head-bytes=100",
+                       "--max-body-bytes", "0", "--header-timeout", "0.5", "--idle-timeout=2"});
+  REQUIRE(r.action == CliResult::Action::Serve);
+  CHECK(r.config.port == 0);
+  CHECK(r.config.threads == 3);
+  CHECK(r.config.host == "::1");
+  CHECK(r.config.max_connections == 5);
+  CHECK(r.config.limits.max_head_bytes == 100);
+  CHECK(r.config.limits.max_body_bytes == 0);
+  CHECK(r.config.header_timeout_s == 0.5);
+  CHECK(r.config.idle_timeout_s == 2);
+}
+
+TEST_CASE("bad flags are one clear error") {
+  for (auto args : std::vector<std::vector<const char*>>{
+           {"--port", "65536"}, {"--port", "-1"}, {"--port=abc"}, {"--threads", "0"}, {"--nope", "1"},
+           {"--port"}, {"stray"}, {"--header-timeout", "0"}, {"--idle-timeout=nan"}, {"--max-connections=1x"}}) {
+    CliResult r = parse(args);
+    CHECK(r.action == CliResult::Action::Error);
+    CHECK_FALSE(r.error.empty());
+    CHECK(r.error.find('\n') == std::string::npos);
+  }
+  CHECK(parse({"--help"}).action == CliResult::Action::Help);
+  std::string u = usage();
+  for (const char* flag : {"--host", "--port", "--threads", "--max-connections", "--max-head-bytes", "--max-body-bytes",
+                           "--header-timeout", "--idle-timeout"})
+    CHECK(u.find(flag) != std::string::npos);
+}

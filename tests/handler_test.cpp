@@ -1,0 +1,99 @@
+// The talk's httptest.NewRecorder test: a Request in, exact bytes out, no socket.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "hiserve/handler.hpp"
+
+using namespace hiserve;
+
+namespace {
+struct Recorder {
+  BlockPool pool{16384};
+  Arena arena{pool};
+  OutBuf out{pool};
+  DateCache date;
+  VisitorCounter visitors;
+  Recorder() { date.refresh(784111777); }
+  std::string run(Request req, ConnHeader conn = ConnHeader::None) {
+    serve(req, conn, {&visitors, &date, &arena}, out);
+    OutBuf::Span spans[8];
+    int n = out.spans(spans, 8);
+    std::string s;
+    for (int i = 0; i < n; ++i) s.append(spans[i].base, spans[i].len);
+    out.reset();
+    arena.reset();
+    return s;
+  }
+};
+constexpr const char* kDate = "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
+}  // namespace
+
+TEST_CASE("GET /hi?color=red: 200, html, the visitor number, counting from 1") {
+  Recorder r;
+  std::string want = std::string("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n") + kDate +
+                     "Content-Length: 61\r\n\r\n<h1 style='color: red'>Welcome!</h1>You are visitor number 1!";
+  CHECK(r.run({Method::Get, "/hi?color=red", {}}) == want);
+  CHECK(r.run({Method::Get, "/hi?color=red", {}}).find("visitor number 2!") != std::string::npos);
+}
+
+TEST_CASE("no color, empty color: valid") {
+  Recorder r;
+  CHECK(r.run({Method::Get, "/hi", {}}).find("\r\n\r\n<h1 style='color: '>Welcome!</h1>You are visitor number 1!") !=
+        std::string::npos);
+  CHECK(r.run({Method::Get, "/hi?color=", {}}).find("number 2!") != std::string::npos);
+}
+
+TEST_CASE("invalid color: 400, text/plain, nosniff, no number used") {
+  Recorder r;
+  std::string want = std::string("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n") +
+                     "X-Content-Type-Options: nosniff\r\n" + kDate +
+                     "Content-Length: 26\r\n\r\nOptional color is invalid\n";
+  for (const char* t : {"/hi?color=re+d", "/hi?color=%3Cscript%3E", "/hi?color=red%0A", "/hi?color=r%C3%A9"}) {
+    CAPTURE(t);
+    CHECK(r.run({Method::Get, t, {}}) == want);
+  }
+  CHECK(r.visitors.served.load() == 0);
+  CHECK(r.run({Method::Get, "/hi?color=ok", {}}).find("number 1!") != std::string::npos);
+}
+
+TEST_CASE("urlencoded body pairs come before the query's") {
+  Recorder r;
+  CHECK(r.run({Method::Post, "/hi?color=red", "color=blue"}).find("color: blue'") != std::string::npos);
+  CHECK(r.run({Method::Post, "/hi?color=red", "other=1"}).find("color: red'") != std::string::npos);
+  CHECK(r.run({Method::Put, "/hi", "color=bad+value"}).rfind("HTTP/1.1 400", 0) == 0);
+}
+
+TEST_CASE("HEAD: same headers, no body; still takes a number") {
+  Recorder r;
+  std::string head = r.run({Method::Head, "/hi?color=red", {}});
+  CHECK(head.find("Content-Length: 61\r\n\r\n") == head.size() - 22);
+  CHECK(r.visitors.served.load() == 1);
+}
+
+TEST_CASE("other paths: 404 page not found") {
+  Recorder r;
+  std::string want = std::string("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n") +
+                     "X-Content-Type-Options: nosniff\r\n" + kDate + "Content-Length: 19\r\n\r\n404 page not found\n";
+  for (const char* t : {"/", "/hi/", "/hii", "/h", "/HI", "/hi%2F", "*"}) {
+    CAPTURE(t);
+    CHECK(r.run({Method::Get, t, {}}) == want);
+  }
+  CHECK(r.run({Method::Get, "/h%69?color=x", {}}).rfind("HTTP/1.1 200", 0) == 0);  // Go decodes the path
+  CHECK(r.run({Method::Get, "http://host/hi", {}}).rfind("HTTP/1.1 200", 0) == 0);  // absolute-form
+}
+
+TEST_CASE("Connection header follows the caller's keep-alive decision") {
+  Recorder r;
+  CHECK(r.run({Method::Get, "/x", {}}, ConnHeader::Close).find("\r\nConnection: close\r\n\r\n") != std::string::npos);
+  CHECK(r.run({Method::Get, "/x", {}}, ConnHeader::KeepAlive).find("\r\nConnection: keep-alive\r\n\r\n") !=
+        std::string::npos);
+  CHECK(r.run({Method::Get, "/x", {}}).find("Connection") == std::string::npos);
+}
+
+TEST_CASE("a long valid color is echoed whole") {
+  Recorder r;
+  std::string color(20000, 'a');
+  std::string resp = r.run({Method::Get, "/hi?color=" + color, {}});
+  CHECK(resp.find("color: " + color + "'") != std::string::npos);
+}
