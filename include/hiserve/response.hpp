@@ -43,7 +43,7 @@ std::string_view reason_phrase(int status) noexcept;
 
 // Appends s at p; returns the end.
 inline char* put(char* p, std::string_view s) noexcept {
-  __builtin_memcpy(p, s.data(), s.size());
+  if (!s.empty()) __builtin_memcpy(p, s.data(), s.size());  // an empty view may be null
   return p + s.size();
 }
 // Appends the decimal digits of v at p; returns the end.
