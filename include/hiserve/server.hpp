@@ -20,6 +20,7 @@ struct Config {
   double header_timeout_s = 10;  // a request head must arrive within this
   double idle_timeout_s = 60;    // a keep-alive connection may sit idle this long
   double shutdown_grace_s = 5;   // on stop, in-flight requests get this long
+  double trim_interval_s = 10;   // pooled blocks unused this long go back to the allocator
 };
 
 // Totals across loops, readable from any thread while the server runs.

@@ -12,7 +12,6 @@ constexpr int kBacklog = 1024;
 // How long a connection that was told to close may take to send its last bytes and
 // go away (lingering close: a close with unread input would RST our response).
 constexpr std::uint64_t kLingerMs = 2000;
-constexpr std::uint64_t kTrimMs = 10000;
 
 std::uint64_t to_ms(double s) { return static_cast<std::uint64_t>(s * 1000 + 0.5); }
 }  // namespace
@@ -88,7 +87,7 @@ int Worker::listen(const struct sockaddr* addr, const char** what) noexcept {
   // The sweep runs a few times per shortest timeout, at most once a second.
   std::uint64_t shortest = std::min({header_list.timeout_ms, idle_list.timeout_ms, linger_list.timeout_ms});
   std::uint64_t tick = std::clamp<std::uint64_t>(shortest / 4, 5, 1000);
-  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, kTrimMs / tick));
+  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, to_ms(server.config_.trim_interval_s) / tick));
   uv_timer_start(&tick_, on_tick, tick, tick);
   return 0;
 }
