@@ -25,6 +25,10 @@ Totals totals() noexcept;
 // Records an allocation made elsewhere (the tests' operator new) in the totals.
 void count(std::size_t n) noexcept;
 
+// Asks the allocator to hand freed memory back to the OS now (mi_collect on this
+// thread's heap, or malloc_trim). For after a trim, not the hot path.
+void return_free_memory() noexcept;
+
 // Name of the allocator compiled in: "mimalloc" or "system".
 const char* name() noexcept;
 

@@ -40,6 +40,13 @@ void Connection::read_stop() noexcept {
   reading_ = false;
 }
 
+Connection::Req* Connection::take_req() noexcept {
+  static_assert(sizeof(Req) <= 16 * 1024);
+  return static_cast<Req*>(w_->chunks.get());
+}
+
+void Connection::give_req(Req* r) noexcept { w_->chunks.put(r); }
+
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
   state_ = State::Closing;
@@ -121,8 +128,10 @@ bool Connection::flush() noexcept {
   n = out_.spans(spans, kMaxSpans);
   writing_ = 0;
   for (int i = 0; i < n; ++i) writing_ += static_cast<std::uint32_t>(spans[i].len);
-  req_.write.data = this;
-  if (uv_write(&req_.write, stream(&tcp), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n), on_write) != 0) {
+  Req* req = take_req();
+  req->write.data = this;
+  if (uv_write(&req->write, stream(&tcp), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n), on_write) != 0) {
+    give_req(req);
     close();
     return false;
   }
@@ -134,6 +143,7 @@ bool Connection::flush() noexcept {
 
 void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* c = static_cast<Connection*>(req->data);
+  c->give_req(reinterpret_cast<Req*>(req));
   if (c->state_ == State::Closing) return;  // cancelled by close()
   if (status < 0) return c->close();
   c->out_.consume(c->writing_);
@@ -169,14 +179,19 @@ void Connection::finish() noexcept {
   // closes (or the linger timeout), so unread input never turns into an RST that could
   // destroy the response on its way.
   state_ = State::Draining;
-  req_.shutdown.data = this;
-  if (uv_shutdown(&req_.shutdown, stream(&tcp), on_shutdown) != 0) return close();
+  Req* req = take_req();
+  req->shutdown.data = this;
+  if (uv_shutdown(&req->shutdown, stream(&tcp), on_shutdown) != 0) {
+    give_req(req);
+    return close();
+  }
   read_start();
   w_->linger_list.push_back(this, uv_now(&w_->loop));
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {
   auto* c = static_cast<Connection*>(req->data);
+  c->give_req(reinterpret_cast<Req*>(req));
   if (status < 0 && c->state_ != State::Closing) c->close();
 }
 

@@ -38,7 +38,7 @@ void TimeoutList::unlink(Connection* c) noexcept {
 Worker::Worker(Server& s, unsigned index) noexcept
     : server(s),
       chunks(kChunkSize),
-      conn_blocks((sizeof(Connection) + 63) & ~std::size_t{63}),
+      conn_blocks((sizeof(Connection) + 15) & ~std::size_t{15}),
       env{s.config_.limits, &chunks, &s.visitors_, &date},
       index_(index) {
   const Config& c = s.config_;
@@ -158,8 +158,7 @@ void Worker::on_tick(uv_timer_t* t) noexcept {
   w.sweep(w.idle_list, &w.stats.idle_timeouts);
   w.sweep(w.linger_list, nullptr);
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
-    w.chunks.trim();
-    w.conn_blocks.trim();
+    if (w.chunks.trim() + w.conn_blocks.trim() > 0) mem::return_free_memory();
   }
 }
 

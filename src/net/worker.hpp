@@ -79,10 +79,14 @@ class Connection {
   Worker* w_;
   Session session_;
   OutBuf out_;
-  union {
+  // A queued write or shutdown is rare and short-lived: its request lives in a pool
+  // block while in flight, not in every idle connection.
+  union Req {
     uv_write_t write;
     uv_shutdown_t shutdown;
-  } req_;
+  };
+  Req* take_req() noexcept;
+  void give_req(Req* r) noexcept;
   char* tail_ = nullptr;  // unparsed input kept while a write is blocked
   std::uint32_t tail_len_ = 0;
   std::uint32_t writing_ = 0;  // bytes of out_ in the queued write
