@@ -90,7 +90,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
       if (!parse_uint(value, 64, 1 << 24, &n)) return bad();
       c.limits.max_head_bytes = n;
     } else if (name == "--max-body-bytes") {
-      if (!parse_uint(value, 0, 1ull << 32, &n)) return bad();
+      if (!parse_uint(value, 0, 1ull << 30, &n)) return bad();
       c.limits.max_body_bytes = n;
     } else if (name == "--header-timeout") {
       if (!parse_seconds(value, &c.header_timeout_s)) return bad();
