@@ -21,6 +21,5 @@ held=$(rss_kb $PID)
 kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null || true
 sleep 21  # two 10 s trim periods: blocks unused for a whole period go back
 after=$(rss_kb $PID)
-alloc=$(grep -o "allocator=[a-z]*" "$BUILD/meson-logs/meson-log.txt" | tail -1 || true)
 per=$(awk -v a="$held" -v b="$base" -v n="$N" 'BEGIN { printf "%.2f", (a - b) * 1024 / n / 1024 }')
 echo "build=$BUILD $line: RSS idle ${base} KiB, with $N idle keep-alive ${held} KiB (${per} KiB/conn), after they left ${after} KiB"

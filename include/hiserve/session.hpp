@@ -71,6 +71,8 @@ class Session {
   int count_head(const char* at, std::size_t n) noexcept;
   int fail(int status) noexcept;
   void begin_message() noexcept;
+  // Forgets the current request's strings and hands its arena memory back.
+  void drop_request_data() noexcept;
   int headers_complete() noexcept;
   int message_complete() noexcept;
   void pin() noexcept;

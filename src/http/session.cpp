@@ -159,10 +159,14 @@ int Session::count_head(const char* at, std::size_t n) noexcept {
   return total > env_->limits.max_head_bytes ? fail(431) : 0;
 }
 
-void Session::begin_message() noexcept {
+void Session::drop_request_data() noexcept {
   arena_.reset();
   target_.clear(), content_type_.clear(), expect_.clear(), transfer_encoding_.clear();
   body_.clear();
+}
+
+void Session::begin_message() noexcept {
+  drop_request_data();
   body_bytes_ = 0;
   head_bytes_ = 0;
   head_origin_ = nullptr;
@@ -199,9 +203,7 @@ int Session::message_complete() noexcept {
   Request req{method_of(parser_.method), target_.view(), keep_body_ ? body_.view() : std::string_view{}};
   serve(req, conn, {env_->visitors, env_->date, &arena_}, *out_);
   ++requests_;
-  arena_.reset();
-  target_.clear(), content_type_.clear(), expect_.clear(), transfer_encoding_.clear();
-  body_.clear();
+  drop_request_data();
   if (!keep) {
     next_ = Next::Close;
     return HPE_PAUSED;
@@ -250,7 +252,7 @@ Session::Result Session::feed(const char* data, std::size_t len, OutBuf& out) no
   }
   in_request_ = false;
   write_error(out, error_status_, *env_->date);
-  arena_.reset();
+  drop_request_data();
   return {Next::Close, stopped_at};
 }
 

@@ -68,7 +68,7 @@ int Server::start(std::string* error) {
   nworkers_ = config_.threads ? config_.threads : uv_available_parallelism();
   workers_ = std::make_unique<std::unique_ptr<Worker>[]>(nworkers_);
   for (unsigned i = 0; i < nworkers_; ++i) {
-    workers_[i] = std::make_unique<Worker>(*this, i);
+    workers_[i] = std::make_unique<Worker>(*this);
     const char* what = "";
     if (int r = workers_[i]->listen(addr, &what)) {
       *error = std::string("cannot listen on ") + where + ": " + what + ": " + uv_strerror(r);

@@ -35,12 +35,11 @@ void TimeoutList::unlink(Connection* c) noexcept {
   c->list = nullptr;
 }
 
-Worker::Worker(Server& s, unsigned index) noexcept
+Worker::Worker(Server& s) noexcept
     : server(s),
       chunks(kChunkSize),
       conn_blocks((sizeof(Connection) + 15) & ~std::size_t{15}),
-      env{s.config_.limits, &chunks, &s.visitors_, &date},
-      index_(index) {
+      env{s.config_.limits, &chunks, &s.visitors_, &date} {
   const Config& c = s.config_;
   header_list.timeout_ms = to_ms(c.header_timeout_s);
   idle_list.timeout_ms = to_ms(c.idle_timeout_s);

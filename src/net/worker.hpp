@@ -97,7 +97,7 @@ class Connection {
 
 class Worker {
  public:
-  Worker(Server& server, unsigned index) noexcept;
+  explicit Worker(Server& server) noexcept;
   ~Worker();
   // Sets up the loop and binds its listener; 0 or a libuv error (*what says which step).
   int listen(const struct sockaddr* addr, const char** what) noexcept;
@@ -140,7 +140,6 @@ class Worker {
   uv_async_t wake_;
   std::atomic<bool> stop_requested_{false};
   std::thread thread_;
-  unsigned index_;
   std::size_t live_ = 0;  // connections of this loop not yet closed
   unsigned ticks_ = 0;
   unsigned ticks_per_trim_ = 1;
