@@ -48,7 +48,5 @@ inline char* put(char* p, std::string_view s) noexcept {
 }
 // Appends the decimal digits of v at p; returns the end.
 char* put_uint(char* p, std::uint64_t v) noexcept;
-// Number of decimal digits of v.
-std::size_t decimal_digits(std::uint64_t v) noexcept;
 
 }  // namespace hiserve

@@ -35,16 +35,16 @@ void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutB
                    *ctx.date);
     return;
   }
-  const std::uint64_t n = ctx.visitors->next();
-  const std::size_t body_len =
-      kBodyA.size() + color.size() + kBodyB.size() + decimal_digits(n) + kBodyC.size();
+  char num[20];  // formatted once: its length is needed before the head is written
+  const std::size_t num_len = static_cast<std::size_t>(put_uint(num, ctx.visitors->next()) - num);
+  const std::size_t body_len = kBodyA.size() + color.size() + kBodyB.size() + num_len + kBodyC.size();
   char* start = out.reserve(max_head_size(kTextHtml) + body_len);
   char* p = write_head(start, {200, kTextHtml, false, body_len, conn}, *ctx.date);
   if (!head_only) {
     p = put(p, kBodyA);
     p = put(p, color);
     p = put(p, kBodyB);
-    p = put_uint(p, n);
+    p = put(p, {num, num_len});
     p = put(p, kBodyC);
   }
   out.commit(static_cast<std::size_t>(p - start));

@@ -23,12 +23,6 @@ char* put_uint(char* p, std::uint64_t v) noexcept {
   return std::to_chars(p, p + 20, v).ptr;
 }
 
-std::size_t decimal_digits(std::uint64_t v) noexcept {
-  std::size_t n = 1;
-  while (v >= 10) v /= 10, ++n;
-  return n;
-}
-
 char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept {
   if (h.status == 200) {
     p = put(p, "HTTP/1.1 200 OK\r\n");
