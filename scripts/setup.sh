@@ -7,7 +7,8 @@ packages=(
   meson ninja-build pkg-config cmake g++ curl
   libuv1-dev node-llhttp libmimalloc-dev doctest-dev
   libbenchmark-dev libbenchmark-tools wrk
-  libgoogle-perftools-dev google-perftools golang-golang-x-tools
+  libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy
+  golang-go nginx-light heaptrack linux-perf valgrind gcovr
   clang libclang-rt-14-dev
 )
 missing=()

@@ -1,0 +1,3 @@
+module hiserve/bench/peers/go
+
+go 1.19
