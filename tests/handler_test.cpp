@@ -3,29 +3,12 @@
 
 #include <string>
 
-#include "hiserve/handler.hpp"
+#include "recorder.hpp"
 
 using namespace hiserve;
 
 namespace {
-struct Recorder {
-  BlockPool pool{16384};
-  Arena arena{pool};
-  OutBuf out{pool};
-  DateCache date;
-  VisitorCounter visitors;
-  Recorder() { date.refresh(784111777); }
-  std::string run(Request req, ConnHeader conn = ConnHeader::None) {
-    serve(req, conn, {&visitors, &date, &arena}, out);
-    OutBuf::Span spans[8];
-    int n = out.spans(spans, 8);
-    std::string s;
-    for (int i = 0; i < n; ++i) s.append(spans[i].base, spans[i].len);
-    out.reset();
-    arena.reset();
-    return s;
-  }
-};
+using test::Recorder;
 constexpr const char* kDate = "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n";
 }  // namespace
 

@@ -133,6 +133,10 @@ TEST_CASE("bad input: a clear status with Connection: close, then the server clo
     CHECK(c.wait_closed());
   }
   CHECK(eventually([&] { return s.server.stats().protocol_errors == std::size(rows); }));
+  const hiserve::Stats st = s.server.stats();
+  CHECK(st.bad_requests == 4);
+  CHECK(st.too_large == 2);
+  CHECK(st.unsupported == 3);
   CHECK(eventually([&] { return s.server.stats().open_connections == 0; }));
 }
 

@@ -4,34 +4,12 @@
 
 #include <string>
 
-#include "hiserve/handler.hpp"
+#include "recorder.hpp"
 #include "talk_steps.hpp"
 
 using namespace hiserve;
 
-namespace {
-
-struct Final {
-  BlockPool pool{16384};
-  Arena arena{pool};
-  OutBuf out{pool};
-  std::string run(const Request& req, ConnHeader conn, VisitorCounter& visitors, const DateCache& date) {
-    serve_hi(req, conn, {&visitors, &date, &arena}, out);
-    OutBuf::Span spans[8];
-    int n = out.spans(spans, 8);
-    std::string s;
-    for (int i = 0; i < n; ++i) s.append(spans[i].base, spans[i].len);
-    out.reset();
-    arena.reset();
-    return s;
-  }
-};
-
-}  // namespace
-
 TEST_CASE("talk steps 0, 3 and 6 write the final handler's bytes") {
-  DateCache date;
-  date.refresh(784111777);
   const Request requests[] = {
       {Method::Get, "/hi", {}},
       {Method::Get, "/hi?color=red", {}},
@@ -49,12 +27,13 @@ TEST_CASE("talk steps 0, 3 and 6 write the final handler's bytes") {
       {Method::Put, "/hi", "color=bad!"},
   };
   for (ConnHeader conn : {ConnHeader::None, ConnHeader::KeepAlive, ConnHeader::Close}) {
-    VisitorCounter v_final, v0, v3, v6;
-    Final final;
+    test::Recorder final;  // the real handler, through the router
+    VisitorCounter v0, v3, v6;
+    const DateCache& date = final.date;
     for (const Request& req : requests) {
       CAPTURE(req.target);
       CAPTURE(req.form_body);
-      const std::string want = final.run(req, conn, v_final, date);
+      const std::string want = final.run(req, conn);
       REQUIRE(want.rfind("HTTP/1.1 ", 0) == 0);
       for (auto [step, visitors] : {std::pair{&talk::step0, &v0}, std::pair{&talk::step3, &v3}, std::pair{&talk::step6, &v6}}) {
         std::string got = "stale bytes the step must append after";
@@ -63,7 +42,8 @@ TEST_CASE("talk steps 0, 3 and 6 write the final handler's bytes") {
         CHECK(got.substr(before) == want);
       }
     }
-    CHECK(v0.served == v_final.served);
-    CHECK(v6.served == v_final.served);
+    CHECK(v0.served == final.visitors.served);
+    CHECK(v3.served == final.visitors.served);
+    CHECK(v6.served == final.visitors.served);
   }
 }

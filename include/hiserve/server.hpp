@@ -27,9 +27,14 @@ struct Config {
 struct Stats {
   std::int64_t open_connections;
   std::uint64_t accepted;
-  std::uint64_t rejected;  // over --max-connections: closed at once
-  std::uint64_t requests;  // responses written by the handler (200, 400, 404)
-  std::uint64_t protocol_errors;  // 400/413/417/431/501/505 answers followed by a close
+  std::uint64_t rejected;       // over --max-connections: closed at once
+  std::uint64_t accept_errors;  // accept() failed (EMFILE, ENFILE...); reported by libuv
+  std::uint64_t requests;       // responses written by the handler (200, 400, 404)
+  // Protocol errors, each answered and followed by a close: all of them, then by kind.
+  std::uint64_t protocol_errors;
+  std::uint64_t bad_requests;  // 400: malformed, Host missing or doubled, smuggling
+  std::uint64_t too_large;     // 413 body, 431 head
+  std::uint64_t unsupported;   // 417 Expect, 501 Transfer-Encoding, 505 version
   std::uint64_t header_timeouts;
   std::uint64_t idle_timeouts;
 };

@@ -43,6 +43,7 @@ const char* usage() noexcept {
          "  --max-body-bytes N      request body limit, else 413 (default 1048576)\n"
          "  --header-timeout SECS   a request head must arrive within this (default 10)\n"
          "  --idle-timeout SECS     idle keep-alive connections close after this (default 60)\n"
+         "  --stats-interval SECS   log connection and error counters to stderr this often (default: off)\n"
          "  --help                  this text\n"
          "\n"
          "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully.\n";
@@ -96,6 +97,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       if (!parse_seconds(value, &c.header_timeout_s)) return bad();
     } else if (name == "--idle-timeout") {
       if (!parse_seconds(value, &c.idle_timeout_s)) return bad();
+    } else if (name == "--stats-interval") {
+      if (!parse_seconds(value, &r.stats_interval_s)) return bad();
     } else {
       return fail("unknown flag: " + name);
     }

@@ -91,7 +91,10 @@ void Connection::process(const char* data, std::size_t len) noexcept {
     if (r.next == Session::Next::Read) break;
     if (r.next == Session::Next::Close) {
       close_after_write_ = true;
-      if (session_.error_status()) WorkerStats::bump(w_->stats.protocol_errors);
+      if (int status = session_.error_status()) {
+        WorkerStats& st = w_->stats;
+        WorkerStats::bump(status == 400 ? st.bad_requests : status == 413 || status == 431 ? st.too_large : st.unsupported);
+      }
       break;
     }
     // Flush: the client pipelines faster than it reads. Write what we have; if the

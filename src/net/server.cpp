@@ -97,17 +97,22 @@ void Server::wait() noexcept {
 }
 
 Stats Server::stats() const noexcept {
-  Stats s{open_connections_.load(std::memory_order_relaxed), 0, 0, 0, 0, 0, 0};
+  Stats s{};
+  s.open_connections = open_connections_.load(std::memory_order_relaxed);
   auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) {
     const WorkerStats& w = workers_[i]->stats;
     s.accepted += get(w.accepted);
     s.rejected += get(w.rejected);
+    s.accept_errors += get(w.accept_errors);
     s.requests += get(w.requests);
-    s.protocol_errors += get(w.protocol_errors);
+    s.bad_requests += get(w.bad_requests);
+    s.too_large += get(w.too_large);
+    s.unsupported += get(w.unsupported);
     s.header_timeouts += get(w.header_timeouts);
     s.idle_timeouts += get(w.idle_timeouts);
   }
+  s.protocol_errors = s.bad_requests + s.too_large + s.unsupported;
   return s;
 }
 

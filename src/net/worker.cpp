@@ -122,7 +122,12 @@ void Worker::touch_date() noexcept {
 
 void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   Worker& w = *static_cast<Worker*>(listener->data);
-  if (status < 0) return;  // libuv already handles EMFILE (reserve-fd trick), no spin
+  if (status < 0) {
+    // libuv has already drained the backlog on EMFILE (its reserve-fd trick), so the
+    // listener does not spin; the error is only counted.
+    WorkerStats::bump(w.stats.accept_errors);
+    return;
+  }
   auto* c = new (w.conn_blocks.get()) Connection(w);
   ++w.live_;
   const std::int64_t open = w.server.open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;

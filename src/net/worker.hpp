@@ -33,8 +33,8 @@ struct TimeoutList {
 // Counters one loop writes and anyone may read; single writer, so plain relaxed
 // load+store, no locked instruction.
 struct alignas(64) WorkerStats {
-  std::atomic<std::uint64_t> accepted{0}, rejected{0}, requests{0}, protocol_errors{0},
-      header_timeouts{0}, idle_timeouts{0};
+  std::atomic<std::uint64_t> accepted{0}, rejected{0}, accept_errors{0}, requests{0}, bad_requests{0},
+      too_large{0}, unsupported{0}, header_timeouts{0}, idle_timeouts{0};
   static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
