@@ -49,7 +49,7 @@ bool GoReporter::ReportContext(const Context& context) {
 std::string GoReporter::line(const Run& run) {
   // Google Benchmark divides a multi-threaded run's wall time by the iterations of
   // all threads: what Go's RunParallel reports as ns/op.
-  const double ns = run.GetAdjustedRealTime() * (run.time_unit == benchmark::kNanosecond ? 1 : 1e3);
+  const double ns = run.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
   char buf[256];
   std::string s = go_name(run);
   std::snprintf(buf, sizeof buf, "\t%10" PRId64 "\t%s ns/op", static_cast<std::int64_t>(run.iterations),

@@ -108,8 +108,8 @@ std::optional<std::string> first_value(std::string_view s, std::string_view key)
     std::size_t eq = pair.find('=');
     std::string_view k = pair.substr(0, eq);
     std::string_view v = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    std::optional<std::string> value = unescape(v);
-    if (value && hiserve::unescaped_equals(k, key, true)) return value;
+    if (!hiserve::unescaped_equals(k, key, true)) continue;  // decode only the match
+    if (std::optional<std::string> value = unescape(v)) return value;
   }
   return std::nullopt;
 }

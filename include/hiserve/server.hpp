@@ -28,7 +28,7 @@ struct Stats {
   std::int64_t open_connections;
   std::uint64_t accepted;
   std::uint64_t rejected;       // over --max-connections: closed at once
-  std::uint64_t accept_errors;  // accept() failed (EMFILE, ENFILE...); reported by libuv
+  std::uint64_t accept_errors;  // accept() errors libuv reports (EMFILE only if its reserve-fd trick fails)
   std::uint64_t requests;       // responses written by the handler (200, 400, 404)
   // Protocol errors, each answered and followed by a close: all of them, then by kind.
   std::uint64_t protocol_errors;

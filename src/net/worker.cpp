@@ -123,8 +123,8 @@ void Worker::touch_date() noexcept {
 void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   Worker& w = *static_cast<Worker*>(listener->data);
   if (status < 0) {
-    // libuv has already drained the backlog on EMFILE (its reserve-fd trick), so the
-    // listener does not spin; the error is only counted.
+    // On EMFILE libuv drains the backlog itself (its reserve-fd trick) and calls back
+    // only if that fails, so the listener does not spin; errors are only counted.
     WorkerStats::bump(w.stats.accept_errors);
     return;
   }
