@@ -23,7 +23,7 @@
 #include "go_reporter.hpp"
 #include "hiserve/alloc.hpp"
 #include "hiserve/handler.hpp"
-#include "hiserve/session.hpp"
+#include "hiserve/http/session.hpp"
 #include "talk_steps.hpp"
 
 using namespace hiserve;
@@ -65,7 +65,7 @@ struct AllocMeter {
 
 // What the final handler runs with in a loop thread: its pool, arena and output.
 struct LoopContext {
-  BlockPool pool{16384};
+  BlockPool pool{kChunkSize};
   Arena arena{pool};
   OutBuf out{pool};
   DateCache date;
@@ -171,7 +171,7 @@ void BenchmarkParse(benchmark::State& state) {
 
 // Bytes in, response bytes out, no socket: the session a connection runs.
 void round_trip(benchmark::State& state, std::string input) {
-  BlockPool pool{16384};
+  BlockPool pool{kChunkSize};
   DateCache date;
   SessionEnv env{Limits{}, &pool, &g_visitors, &date};
   Session session(env);

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "hiserve/session.hpp"
+#include "hiserve/http/session.hpp"
 
 namespace fuzz {
 namespace {
@@ -92,7 +92,7 @@ std::string check_session_input(const std::uint8_t* data, std::size_t size) {
   const char* in = reinterpret_cast<const char*>(data + 2);
   std::size_t left = size - 2;
 
-  hiserve::BlockPool pool(16384);
+  hiserve::BlockPool pool(hiserve::kChunkSize);
   std::string error;
   {
     hiserve::DateCache date;

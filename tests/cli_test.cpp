@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "hiserve/cli.hpp"
+#include "cli.hpp"
 
 using namespace hiserve;
 
@@ -25,7 +25,7 @@ TEST_CASE("defaults are SPEC.md's") {
   CHECK(r.config.limits.max_body_bytes == 1048576);
   CHECK(r.config.header_timeout_s == 10);
   CHECK(r.config.idle_timeout_s == 60);
-  CHECK(r.stats_interval_s == 0);
+  CHECK(r.config.stats_interval_s == 0);
 }
 
 TEST_CASE("--flag value and --flag=value") {
@@ -40,7 +40,7 @@ TEST_CASE("--flag value and --flag=value") {
   CHECK(r.config.limits.max_body_bytes == 0);
   CHECK(r.config.header_timeout_s == 0.5);
   CHECK(r.config.idle_timeout_s == 2);
-  CHECK(r.stats_interval_s == 5);
+  CHECK(r.config.stats_interval_s == 5);
 }
 
 TEST_CASE("bad flags are one clear error") {

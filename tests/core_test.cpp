@@ -1,10 +1,12 @@
 // core: form decoding with Go's rules, the arena and output buffer, the Date format.
 #include <doctest/doctest.h>
+#include <sanitizer/asan_interface.h>
 
 #include <cstring>
 #include <string>
 
 #include "hiserve/arena.hpp"
+#include "hiserve/block_pool.hpp"
 #include "hiserve/date_cache.hpp"
 #include "hiserve/form.hpp"
 #include "hiserve/out_buf.hpp"
@@ -179,4 +181,32 @@ TEST_CASE("DateCache formats RFC 9110 IMF-fixdate") {
   CHECK(d.value() == "Sun, 06 Nov 1994 08:49:37 GMT");
   d.refresh(4102444799);
   CHECK(d.value() == "Thu, 31 Dec 2099 23:59:59 GMT");
+}
+
+TEST_CASE("a recycled block is poisoned under ASan past its free-list link, and whole again when taken") {
+#if defined(__SANITIZE_ADDRESS__)
+  BlockPool pool(1024);
+  char* b = static_cast<char*>(pool.get());
+  CHECK(__asan_region_is_poisoned(b, 1024) == nullptr);
+  pool.put(b);
+  CHECK_FALSE(__asan_address_is_poisoned(b));  // the link the free list keeps
+  CHECK(__asan_address_is_poisoned(b + sizeof(void*)));
+  CHECK(__asan_address_is_poisoned(b + 1023));
+  CHECK(pool.get() == b);
+  CHECK(__asan_region_is_poisoned(b, 1024) == nullptr);
+  pool.put(b);
+  // What a view into a reset arena or a written-out output chunk points at.
+  Arena arena(pool);
+  char* text = arena.alloc_chars(10);
+  arena.reset();
+  CHECK(__asan_address_is_poisoned(text));
+  OutBuf out(pool);
+  out.append("HTTP/1.1 200 OK\r\n");
+  OutBuf::Span span;
+  REQUIRE(out.spans(&span, 1) == 1);
+  out.consume(out.size());
+  CHECK(__asan_address_is_poisoned(span.base));
+#else
+  MESSAGE("not an AddressSanitizer build: nothing is poisoned");
+#endif
 }

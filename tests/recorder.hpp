@@ -8,7 +8,7 @@
 namespace test {
 
 struct Recorder {
-  hiserve::BlockPool pool{16384};
+  hiserve::BlockPool pool{hiserve::kChunkSize};
   hiserve::Arena arena{pool};
   hiserve::OutBuf out{pool};
   hiserve::DateCache date;

@@ -6,7 +6,7 @@
 #include <functional>
 #include <thread>
 
-#include "hiserve/server.hpp"
+#include "hiserve/net/server.hpp"
 
 namespace test {
 

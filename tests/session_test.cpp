@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "http_client.hpp"
-#include "hiserve/session.hpp"
+#include "hiserve/http/session.hpp"
 
 using namespace hiserve;
 
 namespace {
 
 struct Driver {
-  BlockPool pool{16384};
+  BlockPool pool{kChunkSize};
   DateCache date;
   VisitorCounter visitors;
   SessionEnv env;

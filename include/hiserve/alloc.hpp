@@ -32,4 +32,9 @@ void return_free_memory() noexcept;
 // Name of the allocator compiled in: "mimalloc" or "system".
 const char* name() noexcept;
 
+// n rounded up to a multiple of align (a power of two).
+constexpr std::size_t align_up(std::size_t n, std::size_t align) noexcept {
+  return (n + align - 1) & ~(align - 1);
+}
+
 }  // namespace hiserve::mem

@@ -1,11 +1,21 @@
-// A per-thread free list of equal-size blocks (arena chunks, connections). Blocks
-// come from mem::alloc and are kept for reuse; trim() hands back the ones a whole
-// trim period did not need, so memory comes down after a burst. Not thread-safe:
-// one pool per loop.
+// A per-thread free list of equal-size blocks (arena chunks, output chunks,
+// connections). Blocks come from mem::alloc and are kept for reuse; trim() hands back
+// the ones a whole trim period did not need, so memory comes down after a burst. Not
+// thread-safe: one pool per loop.
+//
+// In AddressSanitizer builds a recycled block is poisoned (all but its free-list
+// link) until it is taken again, as h2o's h2o_mem_free_recycle does: a view kept into
+// a reset arena or a written-out chunk is caught at the first read, and the blocks are
+// still recycled, so the zero-allocation test holds in those builds too.
 #pragma once
 #include <cstddef>
 
 namespace hiserve {
+
+// The size of arena and output chunks: big enough for a whole request head at the
+// default --max-head-bytes plus what pins it, small enough that an idle loop's pool
+// stays a few blocks.
+inline constexpr std::size_t kChunkSize = 16 * 1024;
 
 class BlockPool {
  public:
@@ -18,7 +28,7 @@ class BlockPool {
   std::size_t block_size() const noexcept { return block_size_; }
   // A block of block_size() bytes: a recycled one if any, else a fresh allocation.
   void* get();
-  // Returns a block obtained from get() to the free list.
+  // Returns a block obtained from get() to the free list (poisoned under ASan).
   void put(void* block) noexcept;
   // Frees the blocks that stayed unused since the previous trim; returns how many.
   std::size_t trim() noexcept;
@@ -33,6 +43,7 @@ class BlockPool {
   struct Node {
     Node* next;
   };
+  Node* pop() noexcept;
   std::size_t block_size_;
   Node* free_ = nullptr;
   std::size_t free_count_ = 0;

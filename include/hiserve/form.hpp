@@ -29,10 +29,4 @@ bool unescaped_equals(std::string_view enc, std::string_view want, bool plus_is_
 // Whether s matches Go's `^\w*$`: every byte in [0-9A-Za-z_].
 bool is_word(std::string_view s) noexcept;
 
-// Case-insensitive ASCII equality.
-bool iequals(std::string_view a, std::string_view b) noexcept;
-
-// s without leading and trailing spaces and tabs.
-std::string_view trim_ows(std::string_view s) noexcept;
-
 }  // namespace hiserve

@@ -42,11 +42,11 @@ void write_continue(OutBuf& out);
 std::string_view reason_phrase(int status) noexcept;
 
 // Appends s at p; returns the end.
-inline char* put(char* p, std::string_view s) noexcept {
+inline char* write_bytes(char* p, std::string_view s) noexcept {
   if (!s.empty()) __builtin_memcpy(p, s.data(), s.size());  // an empty view may be null
   return p + s.size();
 }
 // Appends the decimal digits of v at p; returns the end.
-char* put_uint(char* p, std::uint64_t v) noexcept;
+char* write_uint(char* p, std::uint64_t v) noexcept;
 
 }  // namespace hiserve

@@ -7,17 +7,16 @@
 namespace hiserve {
 namespace {
 constexpr std::size_t kAlign = 8;
-constexpr std::size_t align_up(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
 }  // namespace
 
 void* Arena::alloc(std::size_t n) {
-  n = align_up(n ? n : 1);
+  n = mem::align_up(n ? n : 1, kAlign);
   if (static_cast<std::size_t>(end_ - cur_) >= n) {
     void* p = cur_;
     cur_ += n;
     return p;
   }
-  constexpr std::size_t header = align_up(sizeof(Link));
+  constexpr std::size_t header = mem::align_up(sizeof(Link), kAlign);
   const std::size_t chunk = pool_->block_size();
   if (n > chunk - header) {
     auto* l = static_cast<Link*>(mem::alloc(header + n));

@@ -36,16 +36,16 @@ void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutB
     return;
   }
   char num[20];  // formatted once: its length is needed before the head is written
-  const std::size_t num_len = static_cast<std::size_t>(put_uint(num, ctx.visitors->next()) - num);
+  const std::size_t num_len = static_cast<std::size_t>(write_uint(num, ctx.visitors->next()) - num);
   const std::size_t body_len = kBodyA.size() + color.size() + kBodyB.size() + num_len + kBodyC.size();
   char* start = out.reserve(max_head_size(kTextHtml) + body_len);
   char* p = write_head(start, {200, kTextHtml, false, body_len, conn}, *ctx.date);
   if (!head_only) {
-    p = put(p, kBodyA);
-    p = put(p, color);
-    p = put(p, kBodyB);
-    p = put(p, {num, num_len});
-    p = put(p, kBodyC);
+    p = write_bytes(p, kBodyA);
+    p = write_bytes(p, color);
+    p = write_bytes(p, kBodyB);
+    p = write_bytes(p, {num, num_len});
+    p = write_bytes(p, kBodyC);
   }
   out.commit(static_cast<std::size_t>(p - start));
 }

@@ -1,6 +1,6 @@
 #include "hiserve/request.hpp"
 
-#include "hiserve/form.hpp"
+#include "hiserve/strings.hpp"
 
 namespace hiserve {
 

@@ -19,33 +19,33 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
-char* put_uint(char* p, std::uint64_t v) noexcept {
+char* write_uint(char* p, std::uint64_t v) noexcept {
   return std::to_chars(p, p + 20, v).ptr;
 }
 
 char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept {
   if (h.status == 200) {
-    p = put(p, "HTTP/1.1 200 OK\r\n");
+    p = write_bytes(p, "HTTP/1.1 200 OK\r\n");
   } else {
-    p = put(p, "HTTP/1.1 ");
-    p = put_uint(p, static_cast<std::uint64_t>(h.status));
+    p = write_bytes(p, "HTTP/1.1 ");
+    p = write_uint(p, static_cast<std::uint64_t>(h.status));
     *p++ = ' ';
-    p = put(p, reason_phrase(h.status));
-    p = put(p, "\r\n");
+    p = write_bytes(p, reason_phrase(h.status));
+    p = write_bytes(p, "\r\n");
   }
   if (!h.content_type.empty()) {
-    p = put(p, "Content-Type: ");
-    p = put(p, h.content_type);
-    p = put(p, "\r\n");
+    p = write_bytes(p, "Content-Type: ");
+    p = write_bytes(p, h.content_type);
+    p = write_bytes(p, "\r\n");
   }
-  if (h.nosniff) p = put(p, "X-Content-Type-Options: nosniff\r\n");
-  p = put(p, "Date: ");
-  p = put(p, date.value());
-  p = put(p, "\r\nContent-Length: ");
-  p = put_uint(p, h.content_length);
-  if (h.conn == ConnHeader::Close) p = put(p, "\r\nConnection: close");
-  if (h.conn == ConnHeader::KeepAlive) p = put(p, "\r\nConnection: keep-alive");
-  return put(p, "\r\n\r\n");
+  if (h.nosniff) p = write_bytes(p, "X-Content-Type-Options: nosniff\r\n");
+  p = write_bytes(p, "Date: ");
+  p = write_bytes(p, date.value());
+  p = write_bytes(p, "\r\nContent-Length: ");
+  p = write_uint(p, h.content_length);
+  if (h.conn == ConnHeader::Close) p = write_bytes(p, "\r\nConnection: close");
+  if (h.conn == ConnHeader::KeepAlive) p = write_bytes(p, "\r\nConnection: keep-alive");
+  return write_bytes(p, "\r\n\r\n");
 }
 
 void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, bool head_only,
@@ -53,15 +53,15 @@ void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, b
   const std::size_t body_len = head_only ? 0 : body.size();
   char* start = out.reserve(max_head_size(h.content_type) + body_len);
   char* p = write_head(start, h, date);
-  if (!head_only) p = put(p, body);
+  if (!head_only) p = write_bytes(p, body);
   out.commit(static_cast<std::size_t>(p - start));
 }
 
 void write_error(OutBuf& out, int status, const DateCache& date) {
   char body[64];
-  char* p = put_uint(body, static_cast<std::uint64_t>(status));
+  char* p = write_uint(body, static_cast<std::uint64_t>(status));
   *p++ = ' ';
-  p = put(p, reason_phrase(status));
+  p = write_bytes(p, reason_phrase(status));
   std::string_view b{body, static_cast<std::size_t>(p - body)};
   write_response(out, {status, kTextPlain, true, b.size(), ConnHeader::Close}, b, false, date);
 }

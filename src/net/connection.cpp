@@ -1,6 +1,9 @@
-#include <cstring>
-#include <new>
+#include "connection.hpp"
 
+#include <cassert>
+#include <cstring>
+
+#include "hiserve/alloc.hpp"
 #include "worker.hpp"
 
 namespace hiserve {
@@ -11,56 +14,62 @@ static_assert(sizeof(OutBuf::Span) == sizeof(uv_buf_t) &&
               "OutBuf::Span must have uv_buf_t's layout");
 constexpr int kMaxSpans = 64;
 
-uv_stream_t* stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
-
 void alloc_read(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
-  // Every connection of a loop reads into the loop's one buffer: a connection keeps
-  // nothing between reads but what its parser pinned in its arena.
-  Worker& w = *static_cast<Connection*>(h->data)->worker();
-  *buf = uv_buf_init(w.read_buf, Worker::kReadBufSize);
+  *buf = static_cast<Connection*>(h->data)->worker()->read_buffer();
 }
 }  // namespace
 
-Connection::Connection(Worker& w) noexcept : w_(&w), session_(w.env), out_(w.chunks) {
-  tcp.data = this;
+Connection::Connection(Worker& w) noexcept : w_(&w), session_(w.session_env()), out_(w.chunks()) {}
+
+int Connection::accept(uv_stream_t* listener) noexcept {
+  if (int r = uv_tcp_init(w_->loop(), &tcp_)) {
+    destroy();  // no handle was made, so there is nothing to close
+    return r;
+  }
+  tcp_.data = this;
+  if (int r = uv_accept(listener, stream())) {
+    close();
+    return r;
+  }
+  return 0;
 }
 
 void Connection::start() noexcept {
-  uv_tcp_nodelay(&tcp, 1);
-  w_->header_list.push_back(this, uv_now(&w_->loop));
+  uv_tcp_nodelay(&tcp_, 1);
+  w_->watch(*this, Timeout::Header);
   read_start();
 }
 
 void Connection::read_start() noexcept {
-  if (!reading_ && uv_read_start(stream(&tcp), alloc_read, on_read) == 0) reading_ = true;
+  if (!reading_ && uv_read_start(stream(), alloc_read, on_read) == 0) reading_ = true;
 }
 
 void Connection::read_stop() noexcept {
-  if (reading_) uv_read_stop(stream(&tcp));
+  if (reading_) uv_read_stop(stream());
   reading_ = false;
 }
 
 Connection::Req* Connection::take_req() noexcept {
-  static_assert(sizeof(Req) <= 16 * 1024);
-  return static_cast<Req*>(w_->chunks.get());
+  static_assert(sizeof(Req) <= kChunkSize);
+  return static_cast<Req*>(w_->chunks().get());
 }
 
-void Connection::give_req(Req* r) noexcept { w_->chunks.put(r); }
+void Connection::give_req(Req* r) noexcept { w_->chunks().put(r); }
 
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
   state_ = State::Closing;
-  TimeoutList::unlink(this);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_close);
+  TimeoutList::unlink(*this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
 }
 
-void Connection::on_close(uv_handle_t* h) noexcept {
-  auto* c = static_cast<Connection*>(h->data);
-  Worker& w = *c->w_;
-  mem::release(c->tail_);
-  c->~Connection();
-  w.conn_blocks.put(c);
-  w.connection_gone();
+void Connection::on_close(uv_handle_t* h) noexcept { static_cast<Connection*>(h->data)->destroy(); }
+
+void Connection::destroy() noexcept {
+  Worker& w = *w_;
+  mem::release(tail_);
+  this->~Connection();
+  w.connection_gone(this);
 }
 
 void Connection::stop() noexcept {
@@ -68,13 +77,11 @@ void Connection::stop() noexcept {
   session_.close_after_response();
 }
 
-void Connection::expire() noexcept { close(); }
-
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept {
   auto* c = static_cast<Connection*>(s->data);
   if (nread == 0) return;
   if (nread < 0 || c->state_ == State::Draining) {
-    // EOF, reset, or input after our last response: drop it; at EOF, we are done.
+    // EOF, reset, or input after our last answer: drop it; at EOF, we are done.
     if (nread < 0) c->close();
     return;
   }
@@ -83,7 +90,9 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
 }
 
 void Connection::process(const char* data, std::size_t len) noexcept {
+  assert(state_ == State::Reading);
   const std::uint64_t before = session_.requests();
+  Flushed flushed = Flushed::Sent;
   for (;;) {
     const Session::Result r = session_.feed(data, len, out_);
     data += r.consumed;
@@ -91,40 +100,38 @@ void Connection::process(const char* data, std::size_t len) noexcept {
     if (r.next == Session::Next::Read) break;
     if (r.next == Session::Next::Close) {
       close_after_write_ = true;
-      if (int status = session_.error_status()) {
-        WorkerStats& st = w_->stats;
-        WorkerStats::bump(status == 400 ? st.bad_requests : status == 413 || status == 431 ? st.too_large : st.unsupported);
-      }
+      if (int status = session_.error_status()) w_->counters().count_protocol_error(status);
       break;
     }
     // Flush: the client pipelines faster than it reads. Write what we have; if the
     // socket is full, keep the unparsed input and read nothing until the write drains.
-    if (!flush()) {
-      if (state_ == State::Writing && len > 0) {
+    flushed = flush();
+    if (flushed != Flushed::Sent) {
+      if (flushed == Flushed::Queued && len > 0) {
         tail_ = static_cast<char*>(mem::alloc(len));
         std::memcpy(tail_, data, len);
         tail_len_ = static_cast<std::uint32_t>(len);
       }
-      WorkerStats::bump(w_->stats.requests, session_.requests() - before);
-      return;
+      break;
     }
   }
-  WorkerStats::bump(w_->stats.requests, session_.requests() - before);
-  if (flush()) after_round();
+  WorkerStats::bump(w_->counters().requests, session_.requests() - before);
+  if (flushed == Flushed::Sent && flush() == Flushed::Sent) after_round();
 }
 
-bool Connection::flush() noexcept {
-  if (out_.empty()) return true;
+Connection::Flushed Connection::flush() noexcept {
+  assert(state_ == State::Reading);
+  if (out_.empty()) return Flushed::Sent;
   OutBuf::Span spans[kMaxSpans];
   int n = out_.spans(spans, kMaxSpans);
-  const int r = uv_try_write(stream(&tcp), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n));
+  const int r = uv_try_write(stream(), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n));
   if (r >= 0 && static_cast<std::size_t>(r) == out_.size()) {
     out_.reset();
-    return true;
+    return Flushed::Sent;
   }
   if (r < 0 && r != UV_EAGAIN) {
     close();
-    return false;
+    return Flushed::Closed;
   }
   if (r > 0) out_.consume(static_cast<std::size_t>(r));
   // Short write (redis style: only now wait for writable). One write in flight.
@@ -133,25 +140,26 @@ bool Connection::flush() noexcept {
   for (int i = 0; i < n; ++i) writing_ += static_cast<std::uint32_t>(spans[i].len);
   Req* req = take_req();
   req->write.data = this;
-  if (uv_write(&req->write, stream(&tcp), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n), on_write) != 0) {
+  if (uv_write(&req->write, stream(), reinterpret_cast<uv_buf_t*>(spans), static_cast<unsigned>(n), on_write) != 0) {
     give_req(req);
     close();
-    return false;
+    return Flushed::Closed;
   }
   state_ = State::Writing;
   read_stop();
-  w_->idle_list.push_back(this, uv_now(&w_->loop));
-  return false;
+  w_->watch(*this, Timeout::Idle);  // a client that never reads is idle too
+  return Flushed::Queued;
 }
 
 void Connection::on_write(uv_write_t* req, int status) noexcept {
   auto* c = static_cast<Connection*>(req->data);
   c->give_req(reinterpret_cast<Req*>(req));
   if (c->state_ == State::Closing) return;  // cancelled by close()
+  assert(c->state_ == State::Writing);
   if (status < 0) return c->close();
   c->out_.consume(c->writing_);
   c->state_ = State::Reading;
-  if (!c->flush()) return;
+  if (c->flush() != Flushed::Sent) return;
   if (c->tail_) {
     char* tail = c->tail_;
     std::uint32_t n = c->tail_len_;
@@ -166,30 +174,28 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
 
 void Connection::after_round() noexcept {
   if (state_ == State::Closing) return;
-  if (close_after_write_ || (w_->stopping && !session_.in_request())) return finish();
+  assert(state_ == State::Reading);
+  if (close_after_write_ || (w_->stopping() && !session_.in_request())) return start_lingering_close();
   read_start();
-  const std::uint64_t now = uv_now(&w_->loop);
   if (session_.in_head()) {
     // The header timeout runs from the head's first byte; later bytes don't extend it.
-    if (list != &w_->header_list) w_->header_list.push_back(this, now);
+    if (!w_->is_watching(*this, Timeout::Header)) w_->watch(*this, Timeout::Header);
   } else {
-    w_->idle_list.push_back(this, now);
+    w_->watch(*this, Timeout::Idle);
   }
 }
 
-void Connection::finish() noexcept {
-  // Lingering close: FIN after the last response, then read and drop until the client
-  // closes (or the linger timeout), so unread input never turns into an RST that could
-  // destroy the response on its way.
+void Connection::start_lingering_close() noexcept {
+  assert(state_ == State::Reading);
   state_ = State::Draining;
   Req* req = take_req();
   req->shutdown.data = this;
-  if (uv_shutdown(&req->shutdown, stream(&tcp), on_shutdown) != 0) {
+  if (uv_shutdown(&req->shutdown, stream(), on_shutdown) != 0) {
     give_req(req);
     return close();
   }
   read_start();
-  w_->linger_list.push_back(this, uv_now(&w_->loop));
+  w_->watch(*this, Timeout::Linger);
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {

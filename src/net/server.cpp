@@ -1,26 +1,26 @@
-#include "hiserve/server.hpp"
+#include "hiserve/net/server.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 
 #include "hiserve/alloc.hpp"
-#include "hiserve/net.hpp"
 #include "worker.hpp"
 
 namespace hiserve {
 
+namespace {
+// Routes libuv's allocations through mem:: (counted, and on the chosen allocator);
+// libuv allows it only before its first allocation.
 void route_libuv_allocator() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    uv_replace_allocator(mem::alloc, mem::resize, mem::alloc_zeroed, mem::release);
-  });
+  std::call_once(once, [] { uv_replace_allocator(mem::alloc, mem::resize, mem::alloc_zeroed, mem::release); });
 }
 
-namespace {
 // SO_REUSEPORT would let a second server silently share the port; a plain bind
 // first tells "in use" apart.
 int probe_port(const sockaddr* addr, socklen_t len) {
@@ -31,6 +31,17 @@ int probe_port(const sockaddr* addr, socklen_t len) {
   int r = bind(fd, addr, len) == 0 ? 0 : uv_translate_sys_error(errno);
   ::close(fd);
   return r;
+}
+
+// One line of counters, for soak runs and operators (--stats-interval).
+void log_stats(const Stats& s) {
+  char line[1024];
+  int n = std::snprintf(line, sizeof line, "stats open_connections=%lld", static_cast<long long>(s.open_connections));
+#define HISERVE_LOG_COUNTER(name, what) \
+  n += std::snprintf(line + n, sizeof line - n, " " #name "=%llu", static_cast<unsigned long long>(s.name));
+  HISERVE_COUNTERS(HISERVE_LOG_COUNTER)
+#undef HISERVE_LOG_COUNTER
+  std::fprintf(stderr, "%s\n", line);
 }
 }  // namespace
 
@@ -68,7 +79,7 @@ int Server::start(std::string* error) {
   nworkers_ = config_.threads ? config_.threads : uv_available_parallelism();
   workers_ = std::make_unique<std::unique_ptr<Worker>[]>(nworkers_);
   for (unsigned i = 0; i < nworkers_; ++i) {
-    workers_[i] = std::make_unique<Worker>(*this);
+    workers_[i] = std::make_unique<Worker>(config_, visitors_, open_connections_);
     const char* what = "";
     if (int r = workers_[i]->listen(addr, &what)) {
       *error = std::string("cannot listen on ") + where + ": " + what + ": " + uv_strerror(r);
@@ -96,22 +107,37 @@ void Server::wait() noexcept {
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->join();
 }
 
+int Server::run_until_signal() {
+  // A loop of its own on the calling thread: signals and the stats timer, nothing else.
+  uv_loop_t loop;
+  if (int r = uv_loop_init(&loop)) return r;
+  loop.data = this;
+  uv_signal_t signals[2];
+  uv_timer_t stats_timer;
+  int r = uv_signal_init(&loop, &signals[0]);
+  if (r == 0) r = uv_signal_init(&loop, &signals[1]);
+  if (r == 0) r = uv_timer_init(&loop, &stats_timer);
+  auto on_signal = [](uv_signal_t* s, int) { uv_stop(s->loop); };
+  if (r == 0) r = uv_signal_start(&signals[0], on_signal, SIGINT);
+  if (r == 0) r = uv_signal_start(&signals[1], on_signal, SIGTERM);
+  if (r == 0 && config_.stats_interval_s > 0) {
+    const auto ms = static_cast<std::uint64_t>(config_.stats_interval_s * 1000);
+    auto on_stats = [](uv_timer_t* t) { log_stats(static_cast<Server*>(t->loop->data)->stats()); };
+    r = uv_timer_start(&stats_timer, on_stats, ms, ms);
+  }
+  if (r == 0) uv_run(&loop, UV_RUN_DEFAULT);  // until a signal
+  stop();
+  uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  wait();
+  uv_loop_close(&loop);
+  return r;
+}
+
 Stats Server::stats() const noexcept {
   Stats s{};
   s.open_connections = open_connections_.load(std::memory_order_relaxed);
-  auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  for (unsigned i = 0; i < nworkers_ && workers_; ++i) {
-    const WorkerStats& w = workers_[i]->stats;
-    s.accepted += get(w.accepted);
-    s.rejected += get(w.rejected);
-    s.accept_errors += get(w.accept_errors);
-    s.requests += get(w.requests);
-    s.bad_requests += get(w.bad_requests);
-    s.too_large += get(w.too_large);
-    s.unsupported += get(w.unsupported);
-    s.header_timeouts += get(w.header_timeouts);
-    s.idle_timeouts += get(w.idle_timeouts);
-  }
+  for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->stats().add_to(s);
   s.protocol_errors = s.bad_requests + s.too_large + s.unsupported;
   return s;
 }

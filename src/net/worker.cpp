@@ -5,90 +5,81 @@
 #include <algorithm>
 #include <new>
 
+#include "hiserve/alloc.hpp"
+
 namespace hiserve {
 namespace {
-constexpr std::size_t kChunkSize = 16 * 1024;
 constexpr int kBacklog = 1024;
 // How long a connection that was told to close may take to send its last bytes and
 // go away (lingering close: a close with unread input would RST our response).
 constexpr std::uint64_t kLingerMs = 2000;
 
 std::uint64_t to_ms(double s) { return static_cast<std::uint64_t>(s * 1000 + 0.5); }
+uv_handle_t* handle(void* h) { return static_cast<uv_handle_t*>(h); }
 }  // namespace
 
-void TimeoutList::push_back(Connection* c, std::uint64_t now) noexcept {
-  unlink(c);
-  c->deadline = now + timeout_ms;
-  c->list = this;
-  c->prev = tail;
-  c->next = nullptr;
-  (tail ? tail->next : head) = c;
-  tail = c;
+void WorkerStats::count_protocol_error(int status) noexcept {
+  bump(status == 400 ? bad_requests : status == 413 || status == 431 ? too_large : unsupported);
 }
 
-void TimeoutList::unlink(Connection* c) noexcept {
-  TimeoutList* l = c->list;
-  if (!l) return;
-  (c->prev ? c->prev->next : l->head) = c->next;
-  (c->next ? c->next->prev : l->tail) = c->prev;
-  c->prev = c->next = nullptr;
-  c->list = nullptr;
+void WorkerStats::add_to(Stats& s) const noexcept {
+#define HISERVE_ADD_COUNTER(name, what) s.name += name.load(std::memory_order_relaxed);
+  HISERVE_COUNTERS(HISERVE_ADD_COUNTER)
+#undef HISERVE_ADD_COUNTER
 }
 
-Worker::Worker(Server& s) noexcept
-    : server(s),
-      chunks(kChunkSize),
-      conn_blocks((sizeof(Connection) + 15) & ~std::size_t{15}),
-      env{s.config_.limits, &chunks, &s.visitors_, &date} {
-  const Config& c = s.config_;
-  header_list.timeout_ms = to_ms(c.header_timeout_s);
-  idle_list.timeout_ms = to_ms(c.idle_timeout_s);
-  linger_list.timeout_ms = std::min(kLingerMs, idle_list.timeout_ms);
-  read_buf = static_cast<char*>(mem::alloc(kReadBufSize));
-}
+Worker::Worker(const Config& config, VisitorCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept
+    : config_(config),
+      open_connections_(open_connections),
+      chunks_(kChunkSize),
+      conn_blocks_(mem::align_up(sizeof(Connection), 16)),
+      env_{config.limits, &chunks_, &visitors, &date_},
+      lists_{TimeoutList(to_ms(config.header_timeout_s)), TimeoutList(to_ms(config.idle_timeout_s)),
+             TimeoutList(std::min(kLingerMs, to_ms(config.idle_timeout_s)))},
+      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))) {}
 
 Worker::~Worker() {
   if (loop_ready_) {
     if (!thread_.joinable()) {  // never ran: close what listen() opened
-      uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); },
-              nullptr);
-      uv_run(&loop, UV_RUN_DEFAULT);
+      uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+      uv_run(&loop_, UV_RUN_DEFAULT);
     }
     join();
-    uv_loop_close(&loop);
+    uv_loop_close(&loop_);
   }
-  mem::release(read_buf);
+  mem::release(read_buf_);
 }
 
 int Worker::listen(const struct sockaddr* addr, const char** what) noexcept {
   *what = "uv_loop_init";
-  if (int r = uv_loop_init(&loop)) return r;
+  if (int r = uv_loop_init(&loop_)) return r;
   loop_ready_ = true;
-  loop.data = this;
+  loop_.data = this;
+  *what = "timers";
+  if (int r = uv_timer_init(&loop_, &tick_)) return r;
+  if (int r = uv_timer_init(&loop_, &grace_)) return r;
+  if (int r = uv_async_init(&loop_, &wake_, on_wake)) return r;
+  tick_.data = grace_.data = wake_.data = this;
   *what = "socket";
-  if (int r = uv_tcp_init_ex(&loop, &listener_, addr->sa_family)) return r;
+  if (int r = uv_tcp_init_ex(&loop_, &listener_, addr->sa_family)) return r;
   listener_.data = this;
   // Debian's libuv 1.44 has no UV_TCP_REUSEPORT: set it on the fd before bind, so each
   // loop gets its own accept queue and the kernel spreads connections over them.
   uv_os_fd_t fd;
-  uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &fd);
+  if (int r = uv_fileno(handle(&listener_), &fd)) return r;
   int one = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return uv_translate_sys_error(errno);
   *what = "bind";
   if (int r = uv_tcp_bind(&listener_, addr, 0)) return r;
   *what = "listen";
-  if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, on_connection))
-    return r;
-  uv_timer_init(&loop, &tick_);
-  uv_timer_init(&loop, &grace_);
-  uv_async_init(&loop, &wake_, on_wake);
-  tick_.data = grace_.data = wake_.data = this;
+  if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, on_connection)) return r;
   // The sweep runs a few times per shortest timeout, at most once a second.
-  std::uint64_t shortest = std::min({header_list.timeout_ms, idle_list.timeout_ms, linger_list.timeout_ms});
+  std::uint64_t shortest = std::min({list(Timeout::Header).timeout_ms(), list(Timeout::Idle).timeout_ms(),
+                                     list(Timeout::Linger).timeout_ms()});
   std::uint64_t tick = std::clamp<std::uint64_t>(shortest / 4, 5, 1000);
-  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, to_ms(server.config_.trim_interval_s) / tick));
-  uv_timer_start(&tick_, on_tick, tick, tick);
-  return 0;
+  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, to_ms(config_.trim_interval_s) / tick));
+  *what = "timers";
+  return uv_timer_start(&tick_, on_tick, tick, tick);
 }
 
 int Worker::bound_port() const noexcept {
@@ -100,7 +91,7 @@ int Worker::bound_port() const noexcept {
 }
 
 void Worker::run_thread() {
-  thread_ = std::thread([this] { uv_run(&loop, UV_RUN_DEFAULT); });
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
 }
 
 void Worker::join() {
@@ -113,11 +104,17 @@ void Worker::request_stop() noexcept {
 }
 
 void Worker::touch_date() noexcept {
-  std::uint64_t now = uv_now(&loop);
-  if (now - date_checked_ms >= 100) {
-    date.refresh(std::time(nullptr));
-    date_checked_ms = now;
+  std::uint64_t now = uv_now(&loop_);
+  if (now - date_checked_ms_ >= 100) {
+    date_.refresh(std::time(nullptr));
+    date_checked_ms_ = now;
   }
+}
+
+void Worker::watch(Connection& c, Timeout kind) noexcept { list(kind).push_back(c, uv_now(&loop_)); }
+
+bool Worker::is_watching(const Connection& c, Timeout kind) const noexcept {
+  return lists_[static_cast<int>(kind)].contains(c);
 }
 
 void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
@@ -125,77 +122,82 @@ void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   if (status < 0) {
     // On EMFILE libuv drains the backlog itself (its reserve-fd trick) and calls back
     // only if that fails, so the listener does not spin; errors are only counted.
-    WorkerStats::bump(w.stats.accept_errors);
+    WorkerStats::bump(w.stats_.accept_errors);
     return;
   }
-  auto* c = new (w.conn_blocks.get()) Connection(w);
+  auto* c = new (w.conn_blocks_.get()) Connection(w);
   ++w.live_;
-  const std::int64_t open = w.server.open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
-  uv_tcp_init(&w.loop, &c->tcp);
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) return c->close();
-  if (open > static_cast<std::int64_t>(w.server.config_.max_connections) || w.stopping) {
-    WorkerStats::bump(w.stats.rejected);
+  const std::int64_t open = w.open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (c->accept(listener) != 0) {
+    WorkerStats::bump(w.stats_.accept_errors);
+    return;
+  }
+  if (open > static_cast<std::int64_t>(w.config_.max_connections) || w.stopping_) {
+    WorkerStats::bump(w.stats_.rejected);
     return c->close();
   }
-  WorkerStats::bump(w.stats.accepted);
+  WorkerStats::bump(w.stats_.accepted);
   c->start();
 }
 
-void Worker::connection_gone() noexcept {
+void Worker::connection_gone(Connection* c) noexcept {
+  conn_blocks_.put(c);
   --live_;
-  server.open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
   maybe_finish_stop();
 }
 
-void Worker::sweep(TimeoutList& list, std::atomic<std::uint64_t>* counter) noexcept {
-  const std::uint64_t now = uv_now(&loop);
-  while (list.head && list.head->deadline <= now) {
-    if (counter) WorkerStats::bump(*counter);
-    list.head->expire();  // unlinks it
-  }
+std::uint64_t Worker::close_expired(Timeout kind, std::uint64_t now) noexcept {
+  std::uint64_t n = 0;
+  for (TimeoutList& l = list(kind); Connection* c = l.front_due(now); ++n) c->close();  // close() unlinks it
+  return n;
 }
 
 void Worker::on_tick(uv_timer_t* t) noexcept {
   Worker& w = *static_cast<Worker*>(t->data);
   w.touch_date();
-  w.sweep(w.header_list, &w.stats.header_timeouts);
-  w.sweep(w.idle_list, &w.stats.idle_timeouts);
-  w.sweep(w.linger_list, nullptr);
+  const std::uint64_t now = uv_now(&w.loop_);
+  WorkerStats::bump(w.stats_.header_timeouts, w.close_expired(Timeout::Header, now));
+  WorkerStats::bump(w.stats_.idle_timeouts, w.close_expired(Timeout::Idle, now));
+  w.close_expired(Timeout::Linger, now);
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
-    if (w.chunks.trim() + w.conn_blocks.trim() > 0) mem::return_free_memory();
+    if (w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
   }
 }
 
 void Worker::on_wake(uv_async_t* a) noexcept {
   Worker& w = *static_cast<Worker*>(a->data);
-  if (w.stop_requested_.load(std::memory_order_relaxed) && !w.stopping) w.begin_stop();
+  if (w.stop_requested_.load(std::memory_order_relaxed) && !w.stopping_) w.begin_stop();
 }
 
-void Worker::begin_stop() noexcept {
-  stopping = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
-  for (TimeoutList* l : {&header_list, &idle_list, &linger_list}) {
-    for (Connection* c = l->head; c;) {
-      Connection* next = c->next;
+void Worker::stop_all(bool forced) noexcept {
+  // Every connection not yet closing is in exactly one list; close() unlinks it.
+  for (TimeoutList& l : lists_) {
+    if (forced) {
+      while (Connection* c = l.front()) c->close();
+      continue;
+    }
+    for (Connection* c = l.front(); c;) {
+      Connection* next = TimeoutList::next(*c);
       c->stop();
       c = next;
     }
   }
-  uv_timer_start(&grace_, on_grace, to_ms(server.config_.shutdown_grace_s), 0);
+}
+
+void Worker::begin_stop() noexcept {
+  stopping_ = true;
+  uv_close(handle(&listener_), nullptr);
+  stop_all(false);
+  uv_timer_start(&grace_, on_grace, to_ms(config_.shutdown_grace_s), 0);
   maybe_finish_stop();
 }
 
-void Worker::on_grace(uv_timer_t* t) noexcept {
-  Worker& w = *static_cast<Worker*>(t->data);
-  for (TimeoutList* l : {&w.header_list, &w.idle_list, &w.linger_list}) {
-    while (l->head) l->head->close();
-  }
-}
+void Worker::on_grace(uv_timer_t* t) noexcept { static_cast<Worker*>(t->data)->stop_all(true); }
 
 void Worker::maybe_finish_stop() noexcept {
-  if (!stopping || live_ > 0) return;
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&tick_), reinterpret_cast<uv_handle_t*>(&grace_),
-                         reinterpret_cast<uv_handle_t*>(&wake_)}) {
+  if (!stopping_ || live_ > 0) return;
+  for (uv_handle_t* h : {handle(&tick_), handle(&grace_), handle(&wake_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
 }

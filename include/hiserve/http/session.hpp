@@ -1,7 +1,8 @@
 // The http layer: one connection's llhttp parser, the limits SPEC.md sets, and the
 // keep-alive decision. Bytes in (split anywhere, pipelined any number deep), complete
 // responses out, in request order. No sockets: the fuzzer and benches drive it with
-// byte strings.
+// byte strings. h2o's lib/http1.c is the model: llhttp's callbacks are one-line
+// forwards to the members below.
 #pragma once
 #include <llhttp.h>
 
@@ -10,16 +11,12 @@
 
 #include "hiserve/arena.hpp"
 #include "hiserve/block_pool.hpp"
+#include "hiserve/config.hpp"
 #include "hiserve/date_cache.hpp"
 #include "hiserve/handler.hpp"
 #include "hiserve/out_buf.hpp"
 
 namespace hiserve {
-
-struct Limits {
-  std::size_t max_head_bytes = 8192;     // request line + headers (and trailers)
-  std::size_t max_body_bytes = 1 << 20;  // decoded body, Content-Length or chunked
-};
 
 // What all sessions of one loop share; outlives them.
 struct SessionEnv {
@@ -67,36 +64,53 @@ class Session {
   friend struct SessionCallbacks;
   enum class Field : std::uint8_t { Other, Host, ContentType, Expect, TransferEncoding };
 
-  const char* head_origin() const noexcept { return head_origin_ ? head_origin_ : buf_start_; }
-  int count_head(const char* at, std::size_t n) noexcept;
+  // llhttp's callbacks, one member each.
+  int on_message_begin() noexcept;
+  int on_head_span(const char* at, std::size_t n) noexcept;
+  int on_version_complete() noexcept;
+  int on_url(const char* at, std::size_t n) noexcept;
+  int on_header_field(const char* at, std::size_t n) noexcept;
+  int on_header_field_complete() noexcept;
+  int on_header_value(const char* at, std::size_t n) noexcept;
+  int on_headers_complete() noexcept;
+  int on_body(const char* at, std::size_t n) noexcept;
+  int on_message_complete() noexcept;
+
+  // Enforces max_head_bytes on the head (or the trailers) being parsed, counting up
+  // to `upto` in the current feed.
+  int check_head_size(const char* upto) noexcept;
+  // Records a protocol error answered with `status`; returns llhttp's "stop" code.
   int fail(int status) noexcept;
-  void begin_message() noexcept;
   // Forgets the current request's strings and hands its arena memory back.
   void drop_request_data() noexcept;
-  int headers_complete() noexcept;
-  int message_complete() noexcept;
+  // Copies what the current request still needs out of the read buffer.
   void pin() noexcept;
 
   llhttp_t parser_;
   const SessionEnv* env_;
-  OutBuf* out_ = nullptr;          // set during feed()
-  const char* buf_start_ = nullptr;  // the bytes of the current feed()
-  const char* buf_end_ = nullptr;
-  const char* head_origin_ = nullptr;  // first byte of this head, if in this feed
+  OutBuf* out_ = nullptr;            // set during feed()
+  const char* feed_start_ = nullptr;  // the bytes of the current feed()
+  // Stream offset (bytes fed before feed_start_, over the session's life) and the
+  // offset of the first byte of the head or trailer section being parsed (kNoSection
+  // before its first byte). See check_head_size.
+  std::uint64_t fed_ = 0;
+  std::uint64_t section_start_ = 0;
+  static constexpr std::uint64_t kNoSection = ~std::uint64_t{0};
   Arena arena_;
   ArenaText target_, content_type_, expect_, transfer_encoding_, body_;
   std::uint64_t body_bytes_ = 0;
   std::uint64_t requests_ = 0;
-  std::uint32_t head_bytes_ = 0;  // of this head (and trailers) in earlier feeds
   std::uint16_t error_status_ = 0;
-  char field_[20];
-  std::uint8_t field_len_ = 0;  // sizeof field_ + 1: longer than any name we need
-  Field field_kind_ = Field::Other;
+  // The header name being parsed, as far as it matters: the names we look for are
+  // shorter than the buffer, so a longer name is simply Other.
+  char name_[20];
+  std::uint8_t name_len_ = 0;
+  bool name_too_long_ = false;
+  Field field_ = Field::Other;
   std::uint8_t hosts_ = 0, content_types_ = 0, expects_ = 0, transfer_encodings_ = 0;
   Next next_ = Next::Read;
   bool in_request_ = false;
   bool in_head_ = false;
-  bool head_started_ = false;
   bool keep_body_ = false;
   bool close_requested_ = false;
 };

@@ -1,4 +1,4 @@
-#include "hiserve/cli.hpp"
+#include "cli.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -98,7 +98,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     } else if (name == "--idle-timeout") {
       if (!parse_seconds(value, &c.idle_timeout_s)) return bad();
     } else if (name == "--stats-interval") {
-      if (!parse_seconds(value, &r.stats_interval_s)) return bad();
+      if (!parse_seconds(value, &c.stats_interval_s)) return bad();
     } else {
       return fail("unknown flag: " + name);
     }

@@ -2,14 +2,13 @@
 #pragma once
 #include <string>
 
-#include "hiserve/server.hpp"
+#include "hiserve/config.hpp"
 
 namespace hiserve {
 
 struct CliResult {
   enum class Action { Serve, Help, Error } action = Action::Serve;
   Config config;
-  double stats_interval_s = 0;  // --stats-interval: log Stats to stderr this often; 0: never
   std::string error;  // one line, when action == Error
 };
 

@@ -1,0 +1,88 @@
+// One accepted TCP connection: its libuv handle, its Session and the answers waiting
+// to be written. Lives in a block of its loop's connection pool from accept to the
+// handle's close callback.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+
+#include "hiserve/http/session.hpp"
+#include "hiserve/out_buf.hpp"
+#include "timeout_list.hpp"
+
+namespace hiserve {
+
+class Worker;
+
+class Connection {
+ public:
+  explicit Connection(Worker& w) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Takes the next connection off listener. On failure (a negative libuv code) this
+  // connection is closing or already gone: the caller must not touch it again.
+  int accept(uv_stream_t* listener) noexcept;
+  // Accepted and admitted: start reading.
+  void start() noexcept;
+  // Closes now (RST if unread data is pending); idempotent.
+  void close() noexcept;
+  // Graceful stop: idle connections close now, busy ones after their response.
+  void stop() noexcept;
+  Worker* worker() const noexcept { return w_; }
+
+ private:
+  friend class TimeoutList;
+  enum class State : std::uint8_t {
+    Reading,   // reading requests; answers go out with uv_try_write
+    Writing,   // a short write left a uv_write queued; reading is paused
+    Draining,  // FIN sent after the last answer; input is read and dropped
+    Closing,   // uv_close called; gone in on_close
+  };
+  // What flush() did with the answers in out_.
+  enum class Flushed : std::uint8_t {
+    Sent,    // all of them went out now
+    Queued,  // a uv_write holds the rest; on_write carries on
+    Closed,  // the write failed and the connection is closing
+  };
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
+  static void on_close(uv_handle_t* h) noexcept;
+  uv_stream_t* stream() noexcept { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+  // Feeds input to the session and writes the answers.
+  void process(const char* data, std::size_t len) noexcept;
+  Flushed flush() noexcept;
+  // After a read's answers are out: keep reading, or start the lingering close.
+  void after_round() noexcept;
+  // FIN after the last answer, then read and drop until the client closes or the
+  // linger timeout, so unread input never turns into an RST that destroys the answer.
+  void start_lingering_close() noexcept;
+  void read_start() noexcept;
+  void read_stop() noexcept;
+  // Runs the destructor and hands this block back to the loop.
+  void destroy() noexcept;
+
+  // A queued write or shutdown is rare and short-lived: its request lives in a pool
+  // block while in flight, not in every idle connection.
+  union Req {
+    uv_write_t write;
+    uv_shutdown_t shutdown;
+  };
+  Req* take_req() noexcept;
+  void give_req(Req* r) noexcept;
+
+  uv_tcp_t tcp_;
+  TimeoutLink timeout_;
+  Worker* w_;
+  Session session_;
+  OutBuf out_;
+  char* tail_ = nullptr;  // unparsed input kept while a write is blocked
+  std::uint32_t tail_len_ = 0;
+  std::uint32_t writing_ = 0;  // bytes of out_ in the queued write
+  State state_ = State::Reading;
+  bool close_after_write_ = false;
+  bool reading_ = false;
+};
+
+}  // namespace hiserve
