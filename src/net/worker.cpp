@@ -147,19 +147,20 @@ void Worker::connection_gone(Connection* c) noexcept {
   maybe_finish_stop();
 }
 
-std::uint64_t Worker::close_expired(Timeout kind, std::uint64_t now) noexcept {
-  std::uint64_t n = 0;
-  for (TimeoutList& l = list(kind); Connection* c = l.front_due(now); ++n) c->close();  // close() unlinks it
-  return n;
+void Worker::close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept {
+  for (TimeoutList& l = list(kind); Connection* c = l.front_due(now);) {
+    if (counter) WorkerStats::bump(*counter);  // before the close a client can see
+    c->close();                                // unlinks it
+  }
 }
 
 void Worker::on_tick(uv_timer_t* t) noexcept {
   Worker& w = *static_cast<Worker*>(t->data);
   w.touch_date();
   const std::uint64_t now = uv_now(&w.loop_);
-  WorkerStats::bump(w.stats_.header_timeouts, w.close_expired(Timeout::Header, now));
-  WorkerStats::bump(w.stats_.idle_timeouts, w.close_expired(Timeout::Idle, now));
-  w.close_expired(Timeout::Linger, now);
+  w.close_expired(Timeout::Header, now, &w.stats_.header_timeouts);
+  w.close_expired(Timeout::Idle, now, &w.stats_.idle_timeouts);
+  w.close_expired(Timeout::Linger, now, nullptr);
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
     if (w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
   }

@@ -81,8 +81,8 @@ class Worker {
   static void on_wake(uv_async_t* a) noexcept;
   static void on_grace(uv_timer_t* t) noexcept;
   TimeoutList& list(Timeout kind) noexcept { return lists_[static_cast<int>(kind)]; }
-  // Closes the connections whose deadline in `kind` has passed; returns how many.
-  std::uint64_t close_expired(Timeout kind, std::uint64_t now) noexcept;
+  // Closes the connections whose deadline in `kind` has passed, counting each.
+  void close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept;
   // Calls stop() (or close(), when forced) on every connection of this loop.
   void stop_all(bool forced) noexcept;
   void begin_stop() noexcept;
