@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hiserve/form.hpp"
+#include "hiserve/uri.hpp"
 
 namespace talk {
 namespace {
@@ -45,7 +46,7 @@ void parse_query(std::string_view s, Values& v) {
 Values parse_form(const Request& req) {
   Values body, query;
   parse_query(req.form_body, body);
-  parse_query(hiserve::target_query(req.target), query);
+  parse_query(hiserve::parse_target(req.target, false).query, query);
   for (auto& [k, vs] : query) body[k].insert(body[k].end(), vs.begin(), vs.end());
   return body;
 }
@@ -147,7 +148,7 @@ void step3(const Request& req, ConnHeader conn, const Env& env, std::string& out
 void step6(const Request& req, ConnHeader conn, const Env& env, std::string& out) {
   std::optional<std::string> color;
   if (!req.form_body.empty()) color = first_value(req.form_body, "color");
-  if (!color) color = first_value(hiserve::target_query(req.target), "color");
+  if (!color) color = first_value(hiserve::parse_target(req.target, false).query, "color");
   const bool head_only = req.method == Method::Head;
   if (!color) color.emplace();
   const std::string& c = *color;

@@ -16,7 +16,7 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 
 // The statuses hiserve sends.
 bool known_status(int s) {
-  for (int k : {100, 200, 400, 404, 413, 417, 431, 501, 505})
+  for (int k : {100, 200, 301, 400, 404, 413, 417, 431, 501, 505})
     if (s == k) return true;
   return false;
 }

@@ -10,7 +10,6 @@
 #include "hiserve/date_cache.hpp"
 #include "hiserve/form.hpp"
 #include "hiserve/out_buf.hpp"
-#include "hiserve/request.hpp"
 
 using namespace hiserve;
 
@@ -87,20 +86,6 @@ TEST_CASE("query_unescape") {
   CHECK(query_unescape("%", out) == -1);
   CHECK(query_unescape("%g0", out) == -1);
   CHECK(query_unescape("%0", out) == -1);
-}
-
-TEST_CASE("request-target path and query") {
-  CHECK(target_path("/hi?color=red") == "/hi");
-  CHECK(target_query("/hi?color=red") == "color=red");
-  CHECK(target_query("/hi") == "");
-  CHECK(target_query("/hi?a?b") == "a?b");
-  CHECK(target_path("http://example.com/hi?x") == "/hi");
-  CHECK(target_path("http://example.com") == "/");
-  CHECK(reads_form_body(Method::Post, "application/x-www-form-urlencoded"));
-  CHECK(reads_form_body(Method::Patch, " Application/X-WWW-Form-Urlencoded ; charset=utf-8"));
-  CHECK_FALSE(reads_form_body(Method::Get, "application/x-www-form-urlencoded"));
-  CHECK_FALSE(reads_form_body(Method::Post, "text/plain"));
-  CHECK_FALSE(reads_form_body(Method::Post, ""));
 }
 
 TEST_CASE("Arena: bump allocation, large blocks, reset recycles chunks") {

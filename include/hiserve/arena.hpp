@@ -47,9 +47,14 @@ class Arena {
 class ArenaText {
  public:
   void append(Arena& arena, const char* at, std::size_t n);
+  // Appends a copy of n bytes, never a view: for bytes that do not come next in the
+  // stream the other pieces came from.
+  void append_copy(Arena& arena, const char* at, std::size_t n);
   // Copies a view into the arena so it outlives the read buffer.
   void pin(Arena& arena);
   void clear() noexcept { p_ = nullptr, n_ = cap_ = 0; }
+  // Keeps the first n bytes (n <= size()).
+  void truncate(std::size_t n) noexcept { n_ = static_cast<std::uint32_t>(n); }
   std::string_view view() const noexcept { return {p_, n_}; }
   std::size_t size() const noexcept { return n_; }
   bool empty() const noexcept { return n_ == 0; }

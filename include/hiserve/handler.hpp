@@ -1,8 +1,11 @@
-// The router and the /hi handler: a Request in, one complete response out. Plain
-// C++; the talk's handler with its data race fixed by one relaxed atomic.
+// Routers and the /hi application. A router answers two questions: once a request's
+// head is complete, what its handler will need of the body (plan), and once the whole
+// request is in, the response (serve). The /hi router is Go 1.19's ServeMux with one
+// pattern, "/hi", and the talk's handler, with its data race fixed by one atomic.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "hiserve/arena.hpp"
 #include "hiserve/date_cache.hpp"
@@ -25,10 +28,44 @@ struct alignas(64) VisitorCounter {
 struct ServeContext {
   VisitorCounter* visitors;
   const DateCache* date;
-  Arena* arena;  // request-scoped scratch (decoded form values)
+  Arena* arena;  // request-scoped scratch (decoded form values, paths)
 };
 
-// Routes req and writes exactly one complete response to out: /hi, or 404.
+// How a handler uses the request body.
+enum class BodyUse : std::uint8_t {
+  None,        // never read: Expect: 100-continue gets no 100, and the connection closes
+  Urlencoded,  // read whole, as Request::form_body
+  Multipart,   // streamed through MultipartForm, keeping Plan::form_key's value
+  Drain,       // read and dropped up to 4 KiB; more closes the connection (OPTIONS *)
+};
+
+// A request whose head is complete, as the router sees it.
+struct RequestHead {
+  Method method;
+  Target target;                  // parsed, ok
+  std::string_view content_type;  // the first Content-Type, or empty
+};
+
+// The router's decision for one request, handed back to serve().
+struct Plan {
+  std::uint8_t handler = 0;  // which of the router's handlers
+  BodyUse body = BodyUse::None;
+  bool close = false;            // the connection closes after the response
+  std::string_view boundary;     // Multipart
+  std::string_view form_key;     // Multipart
+};
+
+struct Router {
+  Plan (*plan)(const RequestHead& head, Arena& arena);
+  // Writes exactly one complete response to out.
+  void (*serve)(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+};
+
+// The public listener's router: /hi, Go's redirects to clean paths, "*", and 404.
+extern const Router kHiRouter;
+
+// Parses the target, plans and serves req in one step, the body already read (handler
+// tests, benches).
 void serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
 
 // The /hi handler alone (the talk's handleHi).

@@ -4,23 +4,22 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hiserve/form.hpp"
+#include "hiserve/uri.hpp"
+
 namespace hiserve {
 
-enum class Method : std::uint8_t { Get, Head, Post, Put, Patch, Other };
+enum class Method : std::uint8_t { Get, Head, Post, Put, Patch, Options, Connect, Other };
 
 struct Request {
   Method method = Method::Other;
-  std::string_view target;  // request-target as sent: origin-form or absolute-form
-  // The body, when it is a urlencoded form that FormValue reads (POST, PUT or PATCH
-  // with Content-Type application/x-www-form-urlencoded); empty otherwise.
+  std::string_view target;  // request-target as sent, already checked by parse_target
+  // The body, when the route read it as a urlencoded form (Go's PostForm); else empty.
   std::string_view form_body;
+  // The form value the route asked a multipart body for, when the body parsed whole.
+  FormValue multipart = {};
+  // target, parsed (the session parses it once; !parts.ok: not parsed yet).
+  Target parts = {};
 };
-
-// The path of a request-target (origin-form or absolute-form), still escaped.
-std::string_view target_path(std::string_view target) noexcept;
-// The query of a request-target: everything after the first '?'.
-std::string_view target_query(std::string_view target) noexcept;
-// Whether Go would parse the body of this request as a form (ParseForm's rule).
-bool reads_form_body(Method m, std::string_view content_type) noexcept;
 
 }  // namespace hiserve

@@ -22,31 +22,46 @@ struct ResponseHead {
   bool nosniff;                   // X-Content-Type-Options: nosniff
   std::size_t content_length;
   ConnHeader conn;
+  std::string_view location = {};  // empty: no Location header
 };
 
-// Upper bound of write_head's output for a given content type.
-constexpr std::size_t max_head_size(std::string_view content_type) {
-  return 256 + content_type.size();
+// Upper bound of write_head's output.
+constexpr std::size_t max_head_size(const ResponseHead& h) {
+  return 256 + h.content_type.size() + h.location.size();
 }
 // Writes the status line and headers, through the blank line, at p; returns the end.
 char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept;
 // Writes a complete response whose body is `body` (sent unless head_only).
 void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, bool head_only,
                     const DateCache& date);
-// A protocol-level error (400, 413, 417, 431, 501, 505): text/plain, nosniff,
-// Connection: close, body "<code> <reason>" as Go's server writes it.
-void write_error(OutBuf& out, int status, const DateCache& date);
+// The protocol errors hiserve answers, then closes: each with its status and Go's text.
+enum class ProtocolError : std::uint8_t {
+  BadRequest,          // 400 "400 Bad Request"
+  MissingHost,         // 400 "400 Bad Request: missing required Host header"
+  MalformedHost,       // 400 "400 Bad Request: malformed Host header"
+  InvalidHeaderName,   // 400 "400 Bad Request: invalid header name"
+  InvalidHeaderValue,  // 400 "400 Bad Request: invalid header value"
+  BodyTooLarge,        // 413
+  ExpectationFailed,   // 417, empty body, no Content-Type (Go's sendExpectationFailed)
+  HeadTooLarge,        // 431
+  UnknownMethod,       // 501
+  UnsupportedTransferEncoding,  // 501 "Unsupported transfer encoding"
+  VersionNotSupported,          // 505 "...: unsupported protocol version"
+};
+int status_of(ProtocolError e) noexcept;
+// The error's answer: text/plain, Connection: close, no nosniff (Go sends none).
+void write_error(OutBuf& out, ProtocolError e, const DateCache& date);
 // "HTTP/1.1 100 Continue" and a blank line.
 void write_continue(OutBuf& out);
 // The reason phrase for a status hiserve sends ("OK", "Bad Request", ...).
 std::string_view reason_phrase(int status) noexcept;
 
-// Appends s at p; returns the end.
+// Writes s at p; returns the end.
 inline char* write_bytes(char* p, std::string_view s) noexcept {
   if (!s.empty()) __builtin_memcpy(p, s.data(), s.size());  // an empty view may be null
   return p + s.size();
 }
-// Appends the decimal digits of v at p; returns the end.
+// Writes the decimal digits of v at p; returns the end.
 char* write_uint(char* p, std::uint64_t v) noexcept;
 
 }  // namespace hiserve

@@ -76,6 +76,13 @@ void ArenaText::append(Arena& arena, const char* at, std::size_t n) {
   n_ += static_cast<std::uint32_t>(n);
 }
 
+void ArenaText::append_copy(Arena& arena, const char* at, std::size_t n) {
+  if (n == 0) return;
+  if (cap_ == 0 || n_ + n > cap_) own(arena, n_ + n);
+  std::memcpy(const_cast<char*>(p_) + n_, at, n);
+  n_ += static_cast<std::uint32_t>(n);
+}
+
 void ArenaText::pin(Arena& arena) {
   if (cap_ == 0 && n_ > 0) own(arena, n_);
 }

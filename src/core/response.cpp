@@ -8,6 +8,7 @@ std::string_view reason_phrase(int status) noexcept {
   switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 413: return "Content Too Large";
@@ -38,6 +39,11 @@ char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept
     p = write_bytes(p, h.content_type);
     p = write_bytes(p, "\r\n");
   }
+  if (!h.location.empty()) {
+    p = write_bytes(p, "Location: ");
+    p = write_bytes(p, h.location);
+    p = write_bytes(p, "\r\n");
+  }
   if (h.nosniff) p = write_bytes(p, "X-Content-Type-Options: nosniff\r\n");
   p = write_bytes(p, "Date: ");
   p = write_bytes(p, date.value());
@@ -51,19 +57,51 @@ char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept
 void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, bool head_only,
                     const DateCache& date) {
   const std::size_t body_len = head_only ? 0 : body.size();
-  char* start = out.reserve(max_head_size(h.content_type) + body_len);
+  char* start = out.reserve(max_head_size(h) + body_len);
   char* p = write_head(start, h, date);
   if (!head_only) p = write_bytes(p, body);
   out.commit(static_cast<std::size_t>(p - start));
 }
 
-void write_error(OutBuf& out, int status, const DateCache& date) {
-  char body[64];
-  char* p = write_uint(body, static_cast<std::uint64_t>(status));
-  *p++ = ' ';
-  p = write_bytes(p, reason_phrase(status));
-  std::string_view b{body, static_cast<std::size_t>(p - body)};
-  write_response(out, {status, kTextPlain, true, b.size(), ConnHeader::Close}, b, false, date);
+int status_of(ProtocolError e) noexcept {
+  switch (e) {
+    case ProtocolError::BodyTooLarge: return 413;
+    case ProtocolError::ExpectationFailed: return 417;
+    case ProtocolError::HeadTooLarge: return 431;
+    case ProtocolError::UnknownMethod:
+    case ProtocolError::UnsupportedTransferEncoding: return 501;
+    case ProtocolError::VersionNotSupported: return 505;
+    default: return 400;
+  }
+}
+
+void write_error(OutBuf& out, ProtocolError e, const DateCache& date) {
+  // Go's conn.serve texts where Go answers the same error, else "CODE Reason".
+  std::string_view detail;
+  switch (e) {
+    case ProtocolError::MissingHost: detail = ": missing required Host header"; break;
+    case ProtocolError::MalformedHost: detail = ": malformed Host header"; break;
+    case ProtocolError::InvalidHeaderName: detail = ": invalid header name"; break;
+    case ProtocolError::InvalidHeaderValue: detail = ": invalid header value"; break;
+    case ProtocolError::VersionNotSupported: detail = ": unsupported protocol version"; break;
+    default: break;
+  }
+  const int status = status_of(e);
+  if (e == ProtocolError::ExpectationFailed) {
+    return write_response(out, {status, {}, false, 0, ConnHeader::Close}, {}, false, date);
+  }
+  char body[96];
+  char* p = body;
+  if (e == ProtocolError::UnsupportedTransferEncoding) {
+    p = write_bytes(p, "Unsupported transfer encoding");
+  } else {
+    p = write_uint(p, static_cast<std::uint64_t>(status));
+    *p++ = ' ';
+    p = write_bytes(p, reason_phrase(status));
+    p = write_bytes(p, detail);
+  }
+  const std::string_view b{body, static_cast<std::size_t>(p - body)};
+  write_response(out, {status, kTextPlain, false, b.size(), ConnHeader::Close}, b, false, date);
 }
 
 void write_continue(OutBuf& out) { out.append("HTTP/1.1 100 Continue\r\n\r\n"); }

@@ -1,12 +1,20 @@
 #include "hiserve/http/session.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <new>
 
 #include "hiserve/response.hpp"
 #include "hiserve/strings.hpp"
+#include "hiserve/uri.hpp"
 
 namespace hiserve {
 namespace {
+
+// OPTIONS * reads at most this much body; more closes the connection (Go's
+// globalOptionsHandler behind a MaxBytesReader).
+constexpr std::uint64_t kDrainLimit = 4096;
 
 Method method_of(std::uint8_t m) {
   switch (m) {
@@ -15,17 +23,41 @@ Method method_of(std::uint8_t m) {
     case HTTP_POST: return Method::Post;
     case HTTP_PUT: return Method::Put;
     case HTTP_PATCH: return Method::Patch;
+    case HTTP_OPTIONS: return Method::Options;
+    case HTTP_CONNECT: return Method::Connect;
     default: return Method::Other;
   }
 }
 
-// The status for a parse error llhttp found by itself.
-int status_for(const llhttp_t& p, llhttp_errno_t err) {
-  if (err == HPE_INVALID_TRANSFER_ENCODING) return 501;
-  // "Invalid HTTP version" is a well-formed digit.digit that is not 0.9/1.x/2.0.
-  if (err == HPE_INVALID_VERSION && p.reason && std::strcmp(p.reason, "Invalid HTTP version") == 0)
-    return 505;
-  return 400;
+// Go's hasToken: token is a whole word of v, words split by ' ', ',' or '\t', ASCII
+// case folded.
+bool has_token(std::string_view v, std::string_view token) noexcept {
+  auto boundary = [](char c) { return c == ' ' || c == ',' || c == '\t'; };
+  for (std::size_t at = 0; at + token.size() <= v.size(); ++at) {
+    if ((at > 0 && !boundary(v[at - 1])) || (at + token.size() < v.size() && !boundary(v[at + token.size()]))) continue;
+    if (iequals(v.substr(at, token.size()), token)) return true;
+  }
+  return false;
+}
+
+// Go's ParseHTTPVersion: "HTTP/" digit "." digit.
+bool valid_http_version(std::string_view v) noexcept {
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' && v[6] == '.' && v[7] >= '0' &&
+         v[7] <= '9';
+}
+
+// httpguts.ValidHostHeader: every byte one a host, port or IPv6 literal may hold.
+constexpr auto kHostHeaderByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (char c : std::string_view("!$%&()*+,-.:;=[]'_~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+bool valid_host_header(std::string_view h) noexcept {
+  for (char c : h)
+    if (!kHostHeaderByte[static_cast<unsigned char>(c)]) return false;
+  return true;
 }
 
 }  // namespace
@@ -34,9 +66,11 @@ int status_for(const llhttp_t& p, llhttp_errno_t err) {
 struct SessionCallbacks {
   static Session& s(llhttp_t* p) noexcept { return *static_cast<Session*>(p->data); }
   static int message_begin(llhttp_t* p) noexcept { return s(p).on_message_begin(); }
-  static int head_span(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_head_span(at, n); }
-  static int version_complete(llhttp_t* p) noexcept { return s(p).on_version_complete(); }
+  static int method(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_method(at, n); }
   static int url(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_url(at, n); }
+  static int url_complete(llhttp_t* p) noexcept { return s(p).on_url_complete(); }
+  static int version(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_version(at, n); }
+  static int version_complete(llhttp_t* p) noexcept { return s(p).on_version_complete(); }
   static int header_field(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_header_field(at, n); }
   static int header_field_complete(llhttp_t* p) noexcept { return s(p).on_header_field_complete(); }
   static int header_value(llhttp_t* p, const char* at, std::size_t n) noexcept { return s(p).on_header_value(at, n); }
@@ -48,9 +82,10 @@ struct SessionCallbacks {
     llhttp_settings_t st;
     llhttp_settings_init(&st);
     st.on_message_begin = message_begin;
-    st.on_method = head_span;
+    st.on_method = method;
     st.on_url = url;
-    st.on_version = head_span;
+    st.on_url_complete = url_complete;
+    st.on_version = version;
     st.on_version_complete = version_complete;
     st.on_header_field = header_field;
     st.on_header_field_complete = header_field_complete;
@@ -71,8 +106,8 @@ Session::Session(const SessionEnv& env) noexcept : env_(&env), arena_(*env.chunk
   parser_.data = this;
 }
 
-int Session::fail(int status) noexcept {
-  error_status_ = static_cast<std::uint16_t>(status);
+int Session::fail(ProtocolError e) noexcept {
+  if (!failed_) failed_ = true, error_ = e;
   return -1;
 }
 
@@ -82,50 +117,111 @@ int Session::fail(int status) noexcept {
 // section_start_: whitespace llhttp skips without a callback counts too, whichever
 // feed it arrived in.
 int Session::check_head_size(const char* upto) noexcept {
-  const std::uint64_t pos = fed_ + static_cast<std::uint64_t>(upto - feed_start_);
-  return pos - section_start_ > env_->limits.max_head_bytes ? fail(431) : 0;
+  return offset(upto) - section_start_ > env_->limits.max_head_bytes ? fail(ProtocolError::HeadTooLarge) : 0;
 }
 
-int Session::on_head_span(const char* at, std::size_t n) noexcept {
-  if (section_start_ == kNoSection) section_start_ = fed_ + static_cast<std::uint64_t>(at - feed_start_);
+unsigned Session::crlf_run_before(const char* p) const noexcept {
+  // The k-th byte before p, from this feed or the tail of the ones before (0: none).
+  auto before = [&](long k) -> char {
+    if (p - feed_start_ >= k) return p[-k];
+    const long t = tail_len_ - (k - (p - feed_start_));
+    return t >= 0 ? tail_[t] : 0;
+  };
+  unsigned n = 0;
+  while (n < 10 && (before(n + 1) == '\r' || before(n + 1) == '\n')) ++n;
+  return n;
+}
+
+std::uint64_t Session::next_bare_lf(const char* p) const noexcept {
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(feed_end_ - p))))) {
+    const char prev = p > feed_start_ ? p[-1] : tail_len_ ? tail_[tail_len_ - 1] : 0;
+    if (prev != '\r') return offset(p);
+    ++p;
+  }
+  return kNone;
+}
+
+int Session::head_span(Span kind, const char* at, std::size_t n) noexcept {
+  // llhttp reports an empty header value after the line end that follows it: such a
+  // span says nothing about the bytes around it.
+  if (n == 0) return 0;
+  const std::uint64_t start = offset(at);
+  if (kind != span_) {  // a new span, not a piece of the last one
+    if (section_start_ == kNone) {
+      // A request's first byte. llhttp skips empty lines before it; Go skips up to 4
+      // CR/LF bytes, and only after a POST (RFC 7230's tolerance for old clients).
+      std::uint64_t extra = 0;
+      switch (ended_) {
+        case Ended::Nothing: extra = start; break;
+        case Ended::Head: extra = crlf_run_before(at) - 4; break;  // past the head's own "\r\n\r\n"
+        case Ended::Body: extra = start - body_end_; break;
+        case Ended::Chunked: break;  // its end is not known here
+      }
+      if (in_head_ && extra > (last_was_post_ ? 4u : 0u)) return fail(ProtocolError::BadRequest);
+      section_start_ = start;
+    } else if ((span_ == Span::Method && start != span_end_ + 1) || (span_ == Span::Url && start != span_end_ + 6)) {
+      return fail(ProtocolError::BadRequest);  // Go splits the request line at single spaces
+    }
+    span_ = kind;
+  }
+  span_end_ = start + n;
   return check_head_size(at + n);
 }
 
 void Session::drop_request_data() noexcept {
   arena_.reset();
-  target_.clear(), content_type_.clear(), expect_.clear(), transfer_encoding_.clear();
-  body_.clear();
+  target_.clear(), host_.clear(), content_type_.clear(), expect_.clear(), connection_.clear();
+  transfer_encoding_.clear(), body_.clear(), line_.clear();
+  multipart_ = nullptr;
 }
 
 int Session::on_message_begin() noexcept {
   drop_request_data();
   body_bytes_ = 0;
-  section_start_ = kNoSection;
+  section_start_ = kNone;
+  span_ = Span::None;
   name_len_ = 0;
   name_too_long_ = false;
-  hosts_ = content_types_ = expects_ = transfer_encodings_ = 0;
+  hosts_ = content_types_ = expects_ = transfer_encodings_ = connections_ = 0;
+  plan_ = {};
   in_request_ = in_head_ = true;
-  keep_body_ = false;
+  bad_name_ = false;
   return 0;
 }
 
-int Session::on_version_complete() noexcept {
-  // llhttp accepts HTTP/2.0 and 0.9; hiserve speaks 1.0 and 1.1 only.
-  if (parser_.http_major != 1 || parser_.http_minor > 1) return fail(505);
-  return 0;
-}
+int Session::on_method(const char* at, std::size_t n) noexcept { return head_span(Span::Method, at, n); }
 
 int Session::on_url(const char* at, std::size_t n) noexcept {
-  if (int e = on_head_span(at, n)) return e;
+  if (int e = head_span(Span::Url, at, n)) return e;
   target_.append(arena_, at, n);
   return 0;
 }
 
+int Session::on_url_complete() noexcept {
+  // Go parses the target with the request line, before any header: control bytes,
+  // bad %-escapes in the path and bad authorities are a 400 there.
+  const Target t = parse_target(target_.view(), parser_.method == HTTP_CONNECT);
+  if (!t.ok) return fail(ProtocolError::BadRequest);
+  target_spans_ = TargetSpans::of(t, target_.view());
+  return 0;
+}
+
+int Session::on_version(const char* at, std::size_t n) noexcept { return head_span(Span::Version, at, n); }
+
+int Session::on_version_complete() noexcept {
+  // llhttp accepts HTTP/2.0 and 0.9; hiserve speaks 1.0 and 1.1 only.
+  if (parser_.http_major != 1 || parser_.http_minor > 1) return fail(ProtocolError::VersionNotSupported);
+  // llhttp would wait for the rest of HTTP/2's preface after PRI; Go takes PRI as any
+  // other token.
+  if (parser_.method == HTTP_PRI) return fail(ProtocolError::UnknownMethod);
+  return 0;
+}
+
 int Session::on_header_field(const char* at, std::size_t n) noexcept {
-  if (int e = on_head_span(at, n)) return e;
-  // llhttp lets "Host :" through: a smuggling vector, so names are checked here.
-  for (std::size_t i = 0; i < n; ++i)
-    if (!kTokenChar[static_cast<unsigned char>(at[i])]) return fail(400);
+  if (int e = head_span(Span::Field, at, n)) return e;
+  // llhttp lets "Host :" through; Go refuses such a name, but only after its Host
+  // checks, so it is noted here and answered in check_head.
+  for (std::size_t i = 0; i < n; ++i) bad_name_ = bad_name_ || !kTokenChar[static_cast<unsigned char>(at[i])];
   if (name_len_ + n > sizeof name_) {
     name_too_long_ = true;
   } else {
@@ -147,6 +243,8 @@ int Session::on_header_field_complete() noexcept {
       field_ = Field::Expect, ++expects_;
     } else if (iequals(name, "transfer-encoding")) {
       field_ = Field::TransferEncoding, ++transfer_encodings_;
+    } else if (iequals(name, "connection")) {
+      field_ = Field::Connection, ++connections_;
     }
   }
   name_len_ = 0;
@@ -155,9 +253,12 @@ int Session::on_header_field_complete() noexcept {
 }
 
 int Session::on_header_value(const char* at, std::size_t n) noexcept {
-  if (int e = on_head_span(at, n)) return e;
+  if (int e = head_span(Span::Value, at, n)) return e;
   // Only the first of each header counts, as with Go's Header.Get.
   switch (field_) {
+    case Field::Host:
+      if (hosts_ == 1) host_.append(arena_, at, n);
+      break;
     case Field::ContentType:
       if (content_types_ == 1) content_type_.append(arena_, at, n);
       break;
@@ -167,42 +268,99 @@ int Session::on_header_value(const char* at, std::size_t n) noexcept {
     case Field::TransferEncoding:
       if (transfer_encodings_ == 1) transfer_encoding_.append(arena_, at, n);
       break;
+    case Field::Connection:
+      if (connections_ == 1) connection_.append(arena_, at, n);
+      break;
     default: break;
   }
   return 0;
 }
 
+int Session::check_head() noexcept {
+  // Go's readRequest, then conn.readRequest (its 505 came with the version line).
+  if (hosts_ > 1) return fail(ProtocolError::BadRequest);  // "too many Host headers"
+  if (parser_.flags & F_TRANSFER_ENCODING) {
+    if (parser_.http_minor == 0) return fail(ProtocolError::BadRequest);  // RFC 9112 §6.1
+    if (transfer_encodings_ > 1 || !iequals(trim_ows(transfer_encoding_.view()), "chunked"))
+      return fail(ProtocolError::UnsupportedTransferEncoding);
+  }
+  if (hosts_ == 0 && parser_.http_minor == 1 && parser_.method != HTTP_CONNECT) return fail(ProtocolError::MissingHost);
+  if (hosts_ == 1 && !valid_host_header(trim_ows(host_.view()))) return fail(ProtocolError::MalformedHost);
+  if (bad_name_) return fail(ProtocolError::InvalidHeaderName);
+  // Go honours "100-continue" as a token of the first Expect, and refuses any other
+  // non-empty one.
+  const std::string_view expect = trim_ows(expect_.view());
+  if (!expect.empty() && !has_token(expect, "100-continue")) return fail(ProtocolError::ExpectationFailed);
+  if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > env_->limits.max_body_bytes)
+    return fail(ProtocolError::BodyTooLarge);
+  return 0;
+}
+
 int Session::on_headers_complete() noexcept {
   in_head_ = false;
-  section_start_ = kNoSection;  // the trailers, if any, are a section of their own
-  if (hosts_ > 1 || (hosts_ == 0 && parser_.http_minor == 1)) return fail(400);
-  if (parser_.flags & F_TRANSFER_ENCODING) {
-    if (transfer_encodings_ > 1 || !iequals(trim_ows(transfer_encoding_.view()), "chunked")) return fail(501);
+  // A bare LF in this feed may be in the head: pause to learn where the head ended.
+  if (bare_lf_ != kNone && bare_lf_ < section_start_) bare_lf_ = next_bare_lf(feed_start_ + (section_start_ - fed_));
+  if (bare_lf_ != kNone) {
+    head_check_ = true;
+    return HPE_PAUSED;
   }
+  return finish_headers();
+}
+
+int Session::finish_headers() noexcept {
+  if (int e = check_head()) return e;
+  section_start_ = kNone;  // the trailers, if any, are a section of their own
+  last_was_post_ = parser_.method == HTTP_POST;
+  const Target target = target_spans_.in(target_.view());
+  plan_ = env_->router->plan(
+      {method_of(parser_.method), target, content_types_ ? content_type_.view() : std::string_view{}}, arena_);
   const bool has_body = (parser_.flags & F_CHUNKED) || parser_.content_length > 0;
-  if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > env_->limits.max_body_bytes) return fail(413);
-  if (expects_) {
-    if (expects_ > 1 || !iequals(trim_ows(expect_.view()), "100-continue")) return fail(417);
-    if (has_body) write_continue(*out_);
+  if (parser_.http_minor == 1 && has_body && !trim_ows(expect_.view()).empty()) {  // only 100-continue is left
+    // Go sends the 100 when the handler first reads the body; a handler that never
+    // does is answered at once, and the connection closes after.
+    if (plan_.body == BodyUse::None) {
+      plan_.close = true;
+      return respond();
+    }
+    write_continue(*out_);
   }
-  keep_body_ = has_body && reads_form_body(method_of(parser_.method), content_type_.view());
+  if (plan_.body == BodyUse::Multipart)
+    multipart_ = new (arena_.alloc(sizeof(MultipartForm))) MultipartForm(plan_.boundary, plan_.form_key, arena_);
   return 0;
 }
 
 int Session::on_body(const char* at, std::size_t n) noexcept {
   body_bytes_ += n;
-  if (body_bytes_ > env_->limits.max_body_bytes) return fail(413);
-  if (keep_body_) body_.append(arena_, at, n);
+  body_end_ = offset(at + n);
+  if (body_bytes_ > env_->limits.max_body_bytes) return fail(ProtocolError::BodyTooLarge);
+  if (plan_.body == BodyUse::Urlencoded) body_.append(arena_, at, n);
+  if (multipart_) multipart_->feed(at, n, arena_);
   return 0;
 }
 
 int Session::on_message_complete() noexcept {
+  if (multipart_) multipart_->finish();
+  return respond();
+}
+
+int Session::respond() noexcept {
   in_request_ = false;
-  const bool keep = llhttp_should_keep_alive(&parser_) && !parser_.upgrade && !close_requested_;
-  const ConnHeader conn =
-      !keep ? ConnHeader::Close : parser_.http_minor == 0 ? ConnHeader::KeepAlive : ConnHeader::None;
-  Request req{method_of(parser_.method), target_.view(), keep_body_ ? body_.view() : std::string_view{}};
-  serve(req, conn, {env_->visitors, env_->date, &arena_}, *out_);
+  ended_ = parser_.flags & F_CHUNKED ? Ended::Chunked : body_bytes_ > 0 ? Ended::Body : Ended::Head;
+  bool keep = !parser_.upgrade && !close_requested_ && !plan_.close &&
+              !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit);
+  ConnHeader conn;
+  if (parser_.http_minor == 0) {
+    // HTTP/1.0 stays open only when the first Connection header names keep-alive.
+    keep = keep && has_token(connection_.view(), "keep-alive");
+    conn = keep ? ConnHeader::KeepAlive : ConnHeader::Close;
+  } else {
+    keep = keep && !(parser_.flags & F_CONNECTION_CLOSE);
+    conn = keep ? ConnHeader::None : ConnHeader::Close;
+  }
+  const Request req{method_of(parser_.method), target_.view(),
+                    plan_.body == BodyUse::Urlencoded ? body_.view() : std::string_view{},
+                    multipart_ ? multipart_->value() : FormValue{}, target_spans_.in(target_.view())};
+  env_->router->serve(req, plan_, conn, {env_->visitors, env_->date, &arena_}, *out_);
   ++requests_;
   drop_request_data();
   if (!keep) {
@@ -216,38 +374,164 @@ int Session::on_message_complete() noexcept {
   return 0;
 }
 
+bool Session::scan_unknown_method(const char* p, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (check_head_size(p + i + 1)) return true;
+    const char c = p[i];
+    if (!method_done_) {
+      if (c == ' ') {
+        method_done_ = true;
+      } else if (kTokenChar[static_cast<unsigned char>(c)]) {
+        method_seen_ = true;
+      } else {
+        fail(ProtocolError::BadRequest);  // Go: "invalid method" or "malformed HTTP request"
+        return true;
+      }
+      continue;
+    }
+    if (c != '\n') {
+      line_.append(arena_, p + i, 1);
+      continue;
+    }
+    // The whole line: Go's readRequest takes it when it is method SP target SP
+    // version, CRLF-terminated here. Then only the method stands in the way: 501.
+    std::string_view rest = line_.view();
+    const bool crlf = !rest.empty() && rest.back() == '\r';
+    rest.remove_suffix(crlf ? 1 : 0);
+    const std::size_t sp = rest.find(' ');
+    const bool ok = crlf && method_seen_ && sp != std::string_view::npos &&
+                    valid_http_version(rest.substr(sp + 1)) && parse_target(rest.substr(0, sp), false).ok;
+    fail(ok ? ProtocolError::UnknownMethod : ProtocolError::BadRequest);
+    return true;
+  }
+  line_.pin(arena_);
+  return false;
+}
+
 void Session::pin() noexcept {
-  target_.pin(arena_), content_type_.pin(arena_), expect_.pin(arena_);
-  transfer_encoding_.pin(arena_), body_.pin(arena_);
+  target_.pin(arena_), host_.pin(arena_), content_type_.pin(arena_), expect_.pin(arena_);
+  connection_.pin(arena_), transfer_encoding_.pin(arena_), body_.pin(arena_);
+  if (multipart_) multipart_->pin(arena_);
+}
+
+ProtocolError Session::llhttp_error(llhttp_errno_t err, const char* at) const noexcept {
+  const std::string_view reason = parser_.reason ? parser_.reason : "";
+  const bool te_chunked = transfer_encodings_ == 1 && iequals(trim_ows(transfer_encoding_.view()), "chunked");
+  switch (err) {
+    case HPE_INVALID_TRANSFER_ENCODING:  // HTTP/1.0 with Transfer-Encoding is SPEC's 400
+      return parser_.http_minor == 0 ? ProtocolError::BadRequest : ProtocolError::UnsupportedTransferEncoding;
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      // Content-Length with Transfer-Encoding is SPEC's 400, but Go refuses an unknown
+      // coding first (reported at the end of the head, so the headers are all here).
+      return parser_.http_minor == 1 && transfer_encodings_ > 0 && !te_chunked
+                 ? ProtocolError::UnsupportedTransferEncoding
+                 : ProtocolError::BadRequest;
+    case HPE_INVALID_VERSION:
+      // A well-formed digit.digit that is not 0.9/1.x/2.0; or PRI as a method, which
+      // llhttp takes only as HTTP/2's preface while Go takes it as any token.
+      if (reason == "Invalid HTTP version") return ProtocolError::VersionNotSupported;
+      return reason == "Expected HTTP/2 Connection Preface" ? ProtocolError::UnknownMethod : ProtocolError::BadRequest;
+    case HPE_INVALID_HEADER_TOKEN:
+      if (reason == "Invalid header value char") return ProtocolError::InvalidHeaderValue;
+      // A line with no colon is textproto's malformed line; a bad byte, a bad name.
+      return at < feed_end_ && *at != '\r' && *at != '\n' ? ProtocolError::InvalidHeaderName : ProtocolError::BadRequest;
+    default: return ProtocolError::BadRequest;
+  }
+}
+
+Session::Result Session::error_result(std::size_t consumed, OutBuf& out) noexcept {
+  in_request_ = unknown_method_ = false;
+  write_error(out, error_, *env_->date);
+  drop_request_data();
+  return {Next::Close, consumed};
+}
+
+void Session::keep_tail(const char* end) noexcept {
+  // The last bytes before the next feed: CR/LF runs and bare LFs look back into them.
+  const std::size_t n = static_cast<std::size_t>(end - feed_start_);
+  if (n >= sizeof tail_) {
+    std::memcpy(tail_, end - sizeof tail_, sizeof tail_);
+    tail_len_ = sizeof tail_;
+    return;
+  }
+  const std::size_t keep = std::min<std::size_t>(tail_len_, sizeof tail_ - n);
+  std::memmove(tail_, tail_ + tail_len_ - keep, keep);
+  std::memcpy(tail_ + keep, feed_start_, n);
+  tail_len_ = static_cast<std::uint8_t>(keep + n);
 }
 
 Session::Result Session::feed(const char* data, std::size_t len, OutBuf& out) noexcept {
   out_ = &out;
   feed_start_ = data;
+  feed_end_ = data + len;
   next_ = Next::Read;
-  const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  const std::size_t stopped_at =
-      err == HPE_OK ? len : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
-  switch (err) {
-    case HPE_OK:
-      if (in_request_ && section_start_ != kNoSection && check_head_size(data + len) != 0) break;
-      if (in_request_) pin();
-      fed_ += len;
-      return {Next::Read, len};
-    case HPE_PAUSED:
-      llhttp_resume(&parser_);
-      fed_ += stopped_at;
-      return {next_, stopped_at};
-    case HPE_PAUSED_UPGRADE:  // answered with Connection: close already
-      return {Next::Close, stopped_at};
-    default:
-      if (!error_status_) error_status_ = static_cast<std::uint16_t>(status_for(parser_, err));
-      break;
+  if (unknown_method_) {
+    if (scan_unknown_method(data, len)) return error_result(len, out);
+    keep_tail(feed_end_);
+    fed_ += len;
+    return {Next::Read, len};
   }
-  in_request_ = false;
-  write_error(out, error_status_, *env_->date);
-  drop_request_data();
-  return {Next::Close, stopped_at};
+  // llhttp takes a bare LF after the request line and as the head's last line; SPEC
+  // refuses it anywhere in a head. One memchr pass finds the first, if any.
+  bare_lf_ = next_bare_lf(data);
+  const char* p = data;
+  for (;;) {
+    const llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<std::size_t>(feed_end_ - p));
+    const char* stop = err == HPE_OK ? feed_end_ : llhttp_get_error_pos(&parser_);
+    const std::size_t stopped_at = static_cast<std::size_t>(stop - data);
+    switch (err) {
+      case HPE_OK:
+        if (in_head() && section_start_ != kNone && bare_lf_ != kNone && bare_lf_ >= section_start_) {
+          fail(ProtocolError::BadRequest);
+          break;
+        }
+        if (in_request_ && section_start_ != kNone && check_head_size(feed_end_) != 0) break;
+        if (in_request_) pin();
+        keep_tail(feed_end_);
+        fed_ += len;
+        return {Next::Read, len};
+      case HPE_PAUSED:
+        llhttp_resume(&parser_);
+        if (head_check_) {
+          // Paused at the end of a head, with a bare LF somewhere in this feed.
+          head_check_ = false;
+          if (bare_lf_ < offset(stop)) {
+            fail(ProtocolError::BadRequest);
+            break;
+          }
+          bare_lf_ = next_bare_lf(stop);
+          const int r = finish_headers();
+          if (r == 0) {
+            p = stop;
+            continue;
+          }
+          if (r != HPE_PAUSED) break;
+        }
+        keep_tail(stop);
+        fed_ += stopped_at;
+        return {next_, stopped_at};
+      case HPE_PAUSED_UPGRADE:  // answered with Connection: close already
+        return {Next::Close, stopped_at};
+      case HPE_INVALID_METHOD:
+        if (failed_) break;
+        // Go takes any token as a method; llhttp knows its list. The method started at
+        // llhttp's open span (llhttp 8 keeps it in _span_pos0 after an error), or in an
+        // earlier feed if a piece of it was reported there.
+        unknown_method_ = true;
+        method_done_ = false;
+        method_seen_ = section_start_ != kNone || (parser_._span_pos0 && static_cast<const char*>(parser_._span_pos0) < stop);
+        if (section_start_ == kNone)
+          section_start_ = offset(parser_._span_pos0 ? static_cast<const char*>(parser_._span_pos0) : stop);
+        if (scan_unknown_method(stop, static_cast<std::size_t>(feed_end_ - stop))) return error_result(len, out);
+        keep_tail(feed_end_);
+        fed_ += len;
+        return {Next::Read, len};
+      default:
+        if (!failed_) fail(llhttp_error(err, stop));
+        break;
+    }
+    return error_result(stopped_at, out);
+  }
 }
 
 }  // namespace hiserve

@@ -1,8 +1,8 @@
-// The http layer: one connection's llhttp parser, the limits SPEC.md sets, and the
-// keep-alive decision. Bytes in (split anywhere, pipelined any number deep), complete
-// responses out, in request order. No sockets: the fuzzer and benches drive it with
-// byte strings. h2o's lib/http1.c is the model: llhttp's callbacks are one-line
-// forwards to the members below.
+// The http layer: one connection's llhttp parser, the limits SPEC.md sets, Go's
+// request checks, and the keep-alive decision. Bytes in (split anywhere, pipelined any
+// number deep), complete responses out, in request order. No sockets: the fuzzer and
+// benches drive it with byte strings. h2o's lib/http1.c is the model: llhttp's
+// callbacks are one-line forwards to the members below.
 #pragma once
 #include <llhttp.h>
 
@@ -14,6 +14,7 @@
 #include "hiserve/config.hpp"
 #include "hiserve/date_cache.hpp"
 #include "hiserve/handler.hpp"
+#include "hiserve/multipart.hpp"
 #include "hiserve/out_buf.hpp"
 
 namespace hiserve {
@@ -24,6 +25,7 @@ struct SessionEnv {
   BlockPool* chunks;
   VisitorCounter* visitors;
   const DateCache* date;
+  const Router* router = &kHiRouter;
 };
 
 class Session {
@@ -56,19 +58,23 @@ class Session {
   // The next response closes the connection (graceful shutdown).
   void close_after_response() noexcept { close_requested_ = true; }
   // Status of the last protocol error sent (0: none); the connection closes after it.
-  int error_status() const noexcept { return error_status_; }
+  int error_status() const noexcept { return failed_ ? status_of(error_) : 0; }
   // Requests answered so far.
   std::uint64_t requests() const noexcept { return requests_; }
 
  private:
   friend struct SessionCallbacks;
-  enum class Field : std::uint8_t { Other, Host, ContentType, Expect, TransferEncoding };
+  enum class Field : std::uint8_t { Other, Host, ContentType, Expect, TransferEncoding, Connection };
+  // The head's spans, in the order llhttp reports them.
+  enum class Span : std::uint8_t { None, Method, Url, Version, Field, Value };
 
   // llhttp's callbacks, one member each.
   int on_message_begin() noexcept;
-  int on_head_span(const char* at, std::size_t n) noexcept;
-  int on_version_complete() noexcept;
+  int on_method(const char* at, std::size_t n) noexcept;
   int on_url(const char* at, std::size_t n) noexcept;
+  int on_url_complete() noexcept;
+  int on_version(const char* at, std::size_t n) noexcept;
+  int on_version_complete() noexcept;
   int on_header_field(const char* at, std::size_t n) noexcept;
   int on_header_field_complete() noexcept;
   int on_header_value(const char* at, std::size_t n) noexcept;
@@ -76,43 +82,87 @@ class Session {
   int on_body(const char* at, std::size_t n) noexcept;
   int on_message_complete() noexcept;
 
-  // Enforces max_head_bytes on the head (or the trailers) being parsed, counting up
-  // to `upto` in the current feed.
+  // The stream offset of a byte of the current feed.
+  std::uint64_t offset(const char* p) const noexcept { return fed_ + static_cast<std::uint64_t>(p - feed_start_); }
+  // Every span of the head or trailers passes here: Go's single spaces in the request
+  // line, Go's empty lines before a request, and the size limit.
+  int head_span(Span kind, const char* at, std::size_t n) noexcept;
+  // CR and LF bytes right before p (counting back into earlier feeds), at most 10.
+  unsigned crlf_run_before(const char* p) const noexcept;
+  // The stream offset of the first LF at or after p in this feed with no CR before
+  // it, or kNone.
+  std::uint64_t next_bare_lf(const char* p) const noexcept;
+  // The rest of on_headers_complete, once no bare LF is in the head.
+  int finish_headers() noexcept;
+  // Keeps the stream's last bytes up to end, for the next feed to look back into.
+  void keep_tail(const char* end) noexcept;
+  // Enforces max_head_bytes on the head (or trailers) up to `upto` in this feed.
   int check_head_size(const char* upto) noexcept;
-  // Records a protocol error answered with `status`; returns llhttp's "stop" code.
-  int fail(int status) noexcept;
+  // The checks Go makes once the head is read, in Go's order; 0 or an error.
+  int check_head() noexcept;
+  // Records a protocol error; returns llhttp's "stop" code.
+  int fail(ProtocolError e) noexcept;
+  // A method llhttp does not know: reads the rest of the request line, and Go's rules
+  // decide 501 or 400. True once decided (then failed_ is set).
+  bool scan_unknown_method(const char* p, std::size_t n) noexcept;
+  // Serves the current request (its body read, or not needed) and decides what next.
+  int respond() noexcept;
   // Forgets the current request's strings and hands its arena memory back.
   void drop_request_data() noexcept;
   // Copies what the current request still needs out of the read buffer.
   void pin() noexcept;
+  // The answer to a parse error llhttp found by itself, as Go words the same fault.
+  ProtocolError llhttp_error(llhttp_errno_t err, const char* at) const noexcept;
+  // Writes the protocol error's answer; the connection closes after it.
+  Result error_result(std::size_t consumed, OutBuf& out) noexcept;
 
   llhttp_t parser_;
   const SessionEnv* env_;
-  OutBuf* out_ = nullptr;            // set during feed()
+  OutBuf* out_ = nullptr;             // set during feed()
   const char* feed_start_ = nullptr;  // the bytes of the current feed()
-  // Stream offset (bytes fed before feed_start_, over the session's life) and the
-  // offset of the first byte of the head or trailer section being parsed (kNoSection
-  // before its first byte). See check_head_size.
+  const char* feed_end_ = nullptr;
+  // Stream offsets (bytes since the session began): bytes fed before feed_start_; the
+  // head's (or trailers') first byte (kNone before it); the end of the head's last
+  // span; the end of the last body span; the first bare LF of this feed not yet
+  // placed outside a head (kNone: none).
+  static constexpr std::uint64_t kNone = ~std::uint64_t{0};
   std::uint64_t fed_ = 0;
-  std::uint64_t section_start_ = 0;
-  static constexpr std::uint64_t kNoSection = ~std::uint64_t{0};
+  std::uint64_t section_start_ = kNone;
+  std::uint64_t span_end_ = 0;
+  std::uint64_t body_end_ = 0;
+  std::uint64_t bare_lf_ = kNone;
+  // How the last message ended: what precedes the next one's first byte.
+  enum class Ended : std::uint8_t { Nothing, Head, Body, Chunked } ended_ = Ended::Nothing;
   Arena arena_;
-  ArenaText target_, content_type_, expect_, transfer_encoding_, body_;
+  ArenaText target_, host_, content_type_, expect_, connection_, transfer_encoding_, body_;
+  MultipartForm* multipart_ = nullptr;  // in the arena, for a multipart body
+  Plan plan_;
+  TargetSpans target_spans_;
   std::uint64_t body_bytes_ = 0;
   std::uint64_t requests_ = 0;
-  std::uint16_t error_status_ = 0;
+  ProtocolError error_ = ProtocolError::BadRequest;  // valid when failed_
   // The header name being parsed, as far as it matters: the names we look for are
   // shorter than the buffer, so a longer name is simply Other.
   char name_[20];
   std::uint8_t name_len_ = 0;
   bool name_too_long_ = false;
   Field field_ = Field::Other;
-  std::uint8_t hosts_ = 0, content_types_ = 0, expects_ = 0, transfer_encodings_ = 0;
+  Span span_ = Span::None;
+  char tail_[10];  // the stream's last bytes before feed_start_, oldest first
+  std::uint8_t tail_len_ = 0;
+  std::uint8_t hosts_ = 0, content_types_ = 0, expects_ = 0, transfer_encodings_ = 0, connections_ = 0;
   Next next_ = Next::Read;
+  bool failed_ = false;
   bool in_request_ = false;
   bool in_head_ = false;
-  bool keep_body_ = false;
+  bool bad_name_ = false;        // a header name that is not a token (Go checks it last)
+  bool head_check_ = false;      // paused at the head's end to place a bare LF
+  bool last_was_post_ = false;   // Go skips up to 4 CR/LF bytes before a request only then
+  bool unknown_method_ = false;  // reading a request line llhttp refused at its method
+  bool method_seen_ = false;     // ... whose method has a byte
+  bool method_done_ = false;     // ... and ended at a space
   bool close_requested_ = false;
+  ArenaText line_;  // the unknown method's request line after the method
 };
 
 }  // namespace hiserve
