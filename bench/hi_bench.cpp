@@ -6,7 +6,11 @@
 #include <benchmark/benchmark.h>
 #include <llhttp.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -24,6 +28,7 @@
 #include "hiserve/alloc.hpp"
 #include "hiserve/handler.hpp"
 #include "hiserve/http/session.hpp"
+#include "hiserve/store/visitor_store.hpp"
 #include "talk_steps.hpp"
 
 using namespace hiserve;
@@ -69,14 +74,17 @@ struct LoopContext {
   Arena arena{pool};
   OutBuf out{pool};
   DateCache date;
-  void serve(const Request& req, VisitorCounter& visitors) {
+  void serve(const Request& req, LeasedCounter& visitors) {
     serve_hi(req, ConnHeader::None, {&visitors, &date, &arena}, out);
     out.reset();
     arena.reset();
   }
 };
 
-VisitorCounter g_visitors;
+// The counter the handler benches take numbers from: one lease of every number, as
+// --counter memory installs.
+LeasedCounter g_visitors;
+const bool g_visitors_leased = (g_visitors.install(1, kEveryNumber), true);
 
 void hi_final(benchmark::State& state, const Request& req) {
   LoopContext ctx;
@@ -206,8 +214,9 @@ std::mutex g_mutex;
 std::uint64_t g_locked = 0;
 Padded g_shards[256];
 
+Padded g_relaxed;
 void BenchmarkVisitorCounterRelaxed(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(g_visitors.next());
+  for (auto _ : state) benchmark::DoNotOptimize(g_relaxed.v.fetch_add(1, std::memory_order_relaxed) + 1);
 }
 void BenchmarkVisitorCounterSeqCst(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(g_seq_cst.v.fetch_add(1) + 1);
@@ -218,6 +227,43 @@ void BenchmarkVisitorCounterMutex(benchmark::State& state) {
     benchmark::DoNotOptimize(++g_locked);
   }
 }
+// The leased counter as a server runs it: numbers from leases a store thread keeps
+// reserving (memory: one lease of everything; file: written and fsynced; Redis: one
+// INCRBY each). A take() that finds none left (the store is slower than the takers)
+// is retried, so waiting for a lease shows in ns/op.
+std::unique_ptr<VisitorStore> g_store;
+const std::string g_bench_file = "/tmp/hi_bench-" + std::to_string(::getpid()) + ".counter";
+template <int Store>
+void leased_setup(const benchmark::State&) {
+  const char* redis = std::getenv("HISERVE_BENCH_REDIS");
+  const std::string spec = Store == 0 ? "memory" : Store == 1 ? "file:" + g_bench_file : redis ? redis : "";
+  std::string error;
+  g_store = VisitorStore::open(spec, Store == 2 ? 100000 : 1000, &error);
+  if (!g_store) {
+    std::fprintf(stderr, "hi_bench: %s\n", error.c_str());
+    std::exit(2);
+  }
+  g_store->start();
+}
+void leased_teardown(const benchmark::State&) {
+  g_store.reset();
+  std::remove(g_bench_file.c_str());
+}
+void BenchmarkVisitorCounterLeased(benchmark::State& state) {
+  LeasedCounter& c = g_store->counter();
+  for (auto _ : state) {
+    std::uint64_t n;
+    while ((n = c.take()) == 0) {
+    }
+    benchmark::DoNotOptimize(n);
+  }
+  if (state.thread_index() == 0) {
+    state.counters["leases"] = static_cast<double>(g_store->status().leases);
+    state.counters["503/op"] =
+        benchmark::Counter(static_cast<double>(g_store->status().unavailable), benchmark::Counter::kAvgIterations);
+  }
+}
+
 void BenchmarkVisitorCounterSharded(benchmark::State& state) {
   std::atomic<std::uint64_t>& mine = g_shards[state.thread_index() % 256].v;
   for (auto _ : state) mine.store(mine.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -260,6 +306,18 @@ void register_all() {
       {"BenchmarkVisitorCounter/sharded", BenchmarkVisitorCounterSharded}};
   for (auto [name, fn] : counters)
     benchmark::RegisterBenchmark(name, fn)->ThreadRange(1, max_threads())->UseRealTime();
+  // Leased: the file store in a temporary file; Redis with a large block when
+  // HISERVE_BENCH_REDIS names a server.
+  const std::pair<const char*, void (*)(const benchmark::State&)> leased[] = {
+      {"memory", leased_setup<0>}, {"file", leased_setup<1>}, {"redis", leased_setup<2>}};
+  for (auto [name, setup] : leased) {
+    if (std::string_view(name) == "redis" && !std::getenv("HISERVE_BENCH_REDIS")) continue;
+    benchmark::RegisterBenchmark((std::string("BenchmarkVisitorCounter/leased-") + name).c_str(), BenchmarkVisitorCounterLeased)
+        ->ThreadRange(1, max_threads())
+        ->UseRealTime()
+        ->Setup(setup)
+        ->Teardown(leased_teardown);
+  }
 }
 
 // Takes --name=VALUE out of argv; returns VALUE, or "" when absent.

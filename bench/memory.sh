@@ -8,9 +8,11 @@ N=${2:-5000}
 PORT=${PORT:-18181}
 ulimit -n "$(ulimit -Hn)"
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-"$BUILD/hiserve" --port "$PORT" --threads 1 --max-connections $((N + 100)) 2>/dev/null &
+work=$(mktemp -d /tmp/hiserve-memory-XXXXXX)
+"$BUILD/hiserve" --port "$PORT" --threads 1 --max-connections $((N + 100)) \
+  --counter "file:$work/hiserve.counter" 2>/dev/null &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/hi" && break; sleep 0.05; done
 for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/hi?color=warm"; done
 base=$(rss_kb $PID)

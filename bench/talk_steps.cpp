@@ -91,7 +91,7 @@ void regex_step(const Request& req, ConnHeader conn, const Env& env, std::string
   if (!std::regex_match(form_value(form, "color"), rx)) {
     w.error("Optional color is invalid", 400);
   } else {
-    std::uint64_t n = env.visitors->next();
+    std::uint64_t n = env.visitors->take();
     w.header["Content-Type"] = "text/html; charset=utf-8";
     w.body = "<h1 style='color: " + form_value(form, "color") + "'>Welcome!</h1>You are visitor number " +
              std::to_string(n) + "!";
@@ -166,7 +166,7 @@ void step6(const Request& req, ConnHeader conn, const Env& env, std::string& out
   body += c;
   body += "'>Welcome!</h1>You are visitor number ";
   char num[20];
-  body.append(num, std::to_chars(num, num + sizeof num, env.visitors->next()).ptr);
+  body.append(num, std::to_chars(num, num + sizeof num, env.visitors->take()).ptr);
   body += '!';
   append_head(out, 200, hiserve::kTextHtml, false, body.size(), conn, env);
   if (!head_only) out += body;

@@ -7,7 +7,7 @@
 //   step6: no regex, one pass for the first "color" value, a reused body buffer,
 //          std::to_chars (the talk's last step).
 // The talk's step0 counter was a racy `visitors++`; in C++ that race is undefined
-// behaviour, so every step uses hiserve's relaxed atomic counter.
+// behaviour, so every step takes its number from hiserve's counter.
 #pragma once
 #include <string>
 
@@ -16,7 +16,7 @@
 namespace talk {
 
 struct Env {
-  hiserve::VisitorCounter* visitors;
+  hiserve::LeasedCounter* visitors;
   const hiserve::DateCache* date;
 };
 

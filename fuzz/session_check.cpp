@@ -97,7 +97,8 @@ std::string check_session_input(const std::uint8_t* data, std::size_t size) {
   {
     hiserve::DateCache date;
     date.refresh(784111777);
-    hiserve::VisitorCounter visitors;
+    hiserve::LeasedCounter visitors;
+    visitors.install(1, hiserve::kEveryNumber);
     hiserve::SessionEnv env{limits, &pool, &visitors, &date};
     Session session(env);
     hiserve::OutBuf out(pool);

@@ -43,7 +43,13 @@ const char* usage() noexcept {
          "  --max-body-bytes N      request body limit, else 413 (default 1048576)\n"
          "  --header-timeout SECS   a request head must arrive within this (default 10)\n"
          "  --idle-timeout SECS     idle keep-alive connections close after this (default 60)\n"
-         "  --stats-interval SECS   log connection and error counters to stderr this often (default: off)\n"
+         "  --counter STORE         where the visitor count lives (default file:hiserve.counter):\n"
+         "                          file:PATH    a file on this machine; survives restarts and crashes\n"
+         "                          redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?key=NAME]\n"
+         "                                       shared by any number of hiserve processes\n"
+         "                          memory       starts at 1 every run\n"
+         "  --counter-block N       visitor numbers reserved per lease (default 1000; grows to 64x under load)\n"
+         "  --stats-interval SECS   log connection, error and counter figures to stderr this often (default: off)\n"
          "  --help                  this text\n"
          "\n"
          "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully.\n";
@@ -97,6 +103,12 @@ CliResult parse_cli(int argc, const char* const* argv) {
       if (!parse_seconds(value, &c.header_timeout_s)) return bad();
     } else if (name == "--idle-timeout") {
       if (!parse_seconds(value, &c.idle_timeout_s)) return bad();
+    } else if (name == "--counter") {
+      if (value.empty()) return bad();  // the store itself is checked when it is opened
+      c.counter = value;
+    } else if (name == "--counter-block") {
+      if (!parse_uint(value, 1, 1'000'000'000, &n)) return bad();
+      c.counter_block = n;
     } else if (name == "--stats-interval") {
       if (!parse_seconds(value, &c.stats_interval_s)) return bad();
     } else {

@@ -6,6 +6,7 @@
 
 #include "alloc_hooks.hpp"
 #include "http_client.hpp"
+#include "process.hpp"
 #include "server_fixture.hpp"
 
 using namespace test;
@@ -31,7 +32,9 @@ void one_round(Client& c) {
   for (int i = 0; i < 8; ++i) {
     auto r = c.read_response(i == 3);
     REQUIRE(r);
-    if (i == 5) CHECK(r->body.find("color: teal'") != std::string::npos);
+    // The file store may fall behind while blocks are still small (sanitizer builds):
+    // SPEC's 503 then, which is allowed here; a 200 must carry the multipart value.
+    if (i == 5 && r->status != 503) CHECK(r->body.find("color: teal'") != std::string::npos);
     if (i == 6) CHECK(r->status == 301);
   }
   std::string pipe;
@@ -51,8 +54,13 @@ void fresh_connection(int port) {
 
 TEST_CASE("zero heap allocations per request once warm") {
   NotCounted client_side;  // count only the server's threads
+  TempDir dir;
   hiserve::Config cfg = small_config(2);
   cfg.trim_interval_s = 3600;  // no trim between warm-up and measurement
+  // The default store, with leases small enough to be refilled (written and synced)
+  // several times while the allocations are counted: its thread counts too.
+  cfg.counter = "file:" + dir.path + "/visitors";
+  cfg.counter_block = 50;
   RunningServer s(cfg);
   constexpr int kConns = 4;
   std::vector<std::unique_ptr<Client>> conns;
@@ -72,11 +80,13 @@ TEST_CASE("zero heap allocations per request once warm") {
 
   const std::uint64_t before = server_allocations();
   const std::uint64_t requests_before = s.server.stats().requests;
+  const std::uint64_t leases_before = s.server.counter_status().leases;
   for (int round = 0; round < 120; ++round)
     for (auto& c : conns) one_round(*c);
   const std::uint64_t keepalive_requests = s.server.stats().requests - requests_before;
   CHECK(keepalive_requests >= 11000);
   CHECK(server_allocations() - before == 0);
+  CHECK(s.server.counter_status().leases - leases_before >= 2);  // refills happened meanwhile
 
   const std::uint64_t before_fresh = server_allocations();
   for (int i = 0; i < 1000; ++i) fresh_connection(s.port());

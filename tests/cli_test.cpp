@@ -26,11 +26,14 @@ TEST_CASE("defaults are SPEC.md's") {
   CHECK(r.config.header_timeout_s == 10);
   CHECK(r.config.idle_timeout_s == 60);
   CHECK(r.config.stats_interval_s == 0);
+  CHECK(r.config.counter == "file:hiserve.counter");
+  CHECK(r.config.counter_block == 1000);
 }
 
 TEST_CASE("--flag value and --flag=value") {
   CliResult r = parse({"--port", "0", "--threads=3", "--host=::1", "--max-connections", "5", "--max-head-bytes=100",
-                       "--max-body-bytes", "0", "--header-timeout", "0.5", "--idle-timeout=2", "--stats-interval", "5"});
+                       "--max-body-bytes", "0", "--header-timeout", "0.5", "--idle-timeout=2", "--stats-interval", "5", "--counter", "redis://h:1/2?key=k",
+                       "--counter-block=7"});
   REQUIRE(r.action == CliResult::Action::Serve);
   CHECK(r.config.port == 0);
   CHECK(r.config.threads == 3);
@@ -41,13 +44,15 @@ TEST_CASE("--flag value and --flag=value") {
   CHECK(r.config.header_timeout_s == 0.5);
   CHECK(r.config.idle_timeout_s == 2);
   CHECK(r.config.stats_interval_s == 5);
+  CHECK(r.config.counter == "redis://h:1/2?key=k");
+  CHECK(r.config.counter_block == 7);
 }
 
 TEST_CASE("bad flags are one clear error") {
   for (auto args : std::vector<std::vector<const char*>>{
            {"--port", "65536"}, {"--port", "-1"}, {"--port=abc"}, {"--threads", "0"}, {"--nope", "1"},
            {"--port"}, {"stray"}, {"--header-timeout", "0"}, {"--idle-timeout=nan"}, {"--max-connections=1x"},
-           {"--stats-interval=0"}}) {
+           {"--stats-interval=0"}, {"--counter="}, {"--counter-block", "0"}, {"--counter-block=x"}}) {
     CliResult r = parse(args);
     CHECK(r.action == CliResult::Action::Error);
     CHECK_FALSE(r.error.empty());
@@ -56,6 +61,6 @@ TEST_CASE("bad flags are one clear error") {
   CHECK(parse({"--help"}).action == CliResult::Action::Help);
   std::string u = usage();
   for (const char* flag : {"--host", "--port", "--threads", "--max-connections", "--max-head-bytes", "--max-body-bytes",
-                           "--header-timeout", "--idle-timeout", "--stats-interval"})
+                           "--header-timeout", "--idle-timeout", "--stats-interval", "--counter", "--counter-block"})
     CHECK(u.find(flag) != std::string::npos);
 }

@@ -3,7 +3,6 @@
 // and tens of thousands of mutated requests. Every count and time here is bounded.
 #include <doctest/doctest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +19,9 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "process.hpp"
 #include "server_fixture.hpp"
 
-extern char** environ;
 
 using test::Client;
 using test::eventually;
@@ -157,20 +156,9 @@ TEST_CASE("a flood past --max-connections: the excess closes at once, held clien
 TEST_CASE("fd exhaustion: EMFILE neither spins nor crashes, and accepting resumes") {
   // The real binary under a 64-fd limit (prlimit), so the test's own sockets do not
   // count against it.
-  int err_pipe[2];
-  REQUIRE(pipe(err_pipe) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
-  const char* argv[] = {"prlimit", "--nofile=64", HISERVE_BINARY, "--port", "0", "--threads", "1", nullptr};
-  pid_t pid = 0;
-  REQUIRE(posix_spawnp(&pid, "prlimit", &actions, nullptr, const_cast<char**>(argv), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(err_pipe[1]);
-  std::string line;
-  char ch;
-  while (read(err_pipe[0], &ch, 1) == 1 && ch != '\n') line += ch;
+  test::Process server({"prlimit", "--nofile=64", test::hiserve_binary(), "--port", "0", "--threads", "1", "--counter", "memory"});
+  const std::string line = server.line();
+  const pid_t pid = server.pid();
   int port = 0;
   REQUIRE_MESSAGE(std::sscanf(line.c_str(), "Starting on port %d", &port) == 1, line);
 
@@ -203,11 +191,10 @@ TEST_CASE("fd exhaustion: EMFILE neither spins nor crashes, and accepting resume
     auto r = test::fetch(port, kGet);
     return r && r->status == 200;
   }));
-  kill(pid, SIGTERM);
-  REQUIRE(waitpid(pid, &status, 0) == pid);
+  server.signal(SIGTERM);
+  status = server.wait();
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  close(err_pipe[0]);
 }
 
 TEST_CASE("a client that stops reading stalls its own connection only; a reset then frees it") {

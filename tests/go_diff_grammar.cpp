@@ -162,7 +162,7 @@ void add_fault(Pick& p, Request& r) {
     case 30: r.headers.push_back("X-Fold: a"); r.headers.push_back(" folded"); break;
     case 31: r.headers.push_back("Content-Length:"); break;
     case 32: r.headers.push_back("Content-Length: 1"); r.headers.push_back("Content-Length: 2"); break;
-    case 33: r.headers.push_back(p.one(std::vector<std::string>{": empty name", "X-Bad: a\x7fb", "X-Nul: a\x00b"})); break;
+    case 33: r.headers.push_back(p.one(std::vector<std::string>{": empty name", "X-Bad: a\x7f" "b", std::string("X-Nul: a\0b", 10)})); break;
     default: break;
   }
 }

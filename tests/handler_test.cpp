@@ -36,7 +36,7 @@ TEST_CASE("invalid color: 400, text/plain, nosniff, no number used") {
     CAPTURE(t);
     CHECK(r.run({Method::Get, t, {}}) == want);
   }
-  CHECK(r.visitors.served.load() == 0);
+  CHECK(r.visitors.tickets() == 0);
   CHECK(r.run({Method::Get, "/hi?color=ok", {}}).find("number 1!") != std::string::npos);
 }
 
@@ -51,7 +51,7 @@ TEST_CASE("HEAD: same headers, no body; still takes a number") {
   Recorder r;
   std::string head = r.run({Method::Head, "/hi?color=red", {}});
   CHECK(head.find("Content-Length: 61\r\n\r\n") == head.size() - 22);
-  CHECK(r.visitors.served.load() == 1);
+  CHECK(r.visitors.tickets() == 1);
 }
 
 TEST_CASE("other paths: 404 page not found") {
@@ -111,7 +111,7 @@ TEST_CASE("unclean paths: 301 to ServeMux's cleanPath, as Go's Redirect writes i
   // Other methods: no Content-Type, no body.
   CHECK(r.run({Method::Post, "/x/../hi", {}}) ==
         std::string("HTTP/1.1 301 Moved Permanently\r\nLocation: /hi\r\n") + kDate + "Content-Length: 0\r\n\r\n");
-  CHECK(r.visitors.served.load() == 0);
+  CHECK(r.visitors.tickets() == 0);
   CHECK(r.run({Method::Get, "/hi?", {}}).rfind("HTTP/1.1 200", 0) == 0);  // an empty query is clean
 }
 

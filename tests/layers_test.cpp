@@ -1,5 +1,6 @@
 // DESIGN.md's layers, enforced: core knows nothing of libuv or llhttp, http nothing of
-// libuv, and the public face of net (and main) pulls in neither. Reads every
+// libuv, the store (beside net) nothing of http, and the public faces of net and the
+// store (and main) pull in neither. Reads every
 // #include in the tree, so a header that starts leaking fails here, not in review.
 #include <doctest/doctest.h>
 
@@ -63,7 +64,12 @@ std::vector<fs::path> cat(std::vector<fs::path> a, const std::vector<fs::path>& 
 
 TEST_CASE("core (src/core, include/hiserve) includes neither libuv, llhttp nor the layers above") {
   CHECK(check(cat(files_in("src/core"), files_in("include/hiserve")),
-              {"uv.h", "llhttp.h", "hiserve/http/", "hiserve/net/"}) >= 20);
+              {"uv.h", "llhttp.h", "hiserve/http/", "hiserve/net/", "hiserve/store/"}) >= 20);
+}
+
+TEST_CASE("the store includes nothing of http or net, and its public header no libuv") {
+  CHECK(check(files_in("src/store"), {"llhttp.h", "hiserve/http/", "hiserve/net/"}) >= 5);
+  CHECK(check(files_in("include/hiserve/store"), {"uv.h", "llhttp.h", "hiserve/http/", "hiserve/net/"}) >= 1);
 }
 
 TEST_CASE("http includes no libuv and nothing of net") {

@@ -12,8 +12,11 @@ struct Recorder {
   hiserve::Arena arena{pool};
   hiserve::OutBuf out{pool};
   hiserve::DateCache date;
-  hiserve::VisitorCounter visitors;
-  Recorder() { date.refresh(784111777); }
+  hiserve::LeasedCounter visitors;
+  Recorder() {
+    date.refresh(784111777);
+    visitors.install(1, hiserve::kEveryNumber);
+  }
   std::string run(hiserve::Request req, hiserve::ConnHeader conn = hiserve::ConnHeader::None) {
     serve(req, conn, {&visitors, &date, &arena}, out);
     hiserve::OutBuf::Span spans[8];

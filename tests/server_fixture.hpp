@@ -14,6 +14,7 @@ inline hiserve::Config small_config(unsigned threads = 2) {
   hiserve::Config c;
   c.port = 0;
   c.threads = threads;
+  c.counter = "memory";  // numbers from 1, no file in the working directory
   return c;
 }
 

@@ -17,14 +17,17 @@ namespace {
 struct Driver {
   BlockPool pool{kChunkSize};
   DateCache date;
-  VisitorCounter visitors;
+  LeasedCounter visitors;
   SessionEnv env;
   Session session;
   OutBuf out{pool};
   std::string output;
   bool closed = false;
 
-  explicit Driver(Limits limits) : env{limits, &pool, &visitors, &date}, session(env) { date.refresh(784111777); }
+  explicit Driver(Limits limits) : env{limits, &pool, &visitors, &date}, session(env) {
+    date.refresh(784111777);
+    visitors.install(1, kEveryNumber);
+  }
 
   void feed(std::string_view bytes) {
     std::string scratch(bytes);

@@ -28,7 +28,8 @@ TEST_CASE("talk steps 0, 3 and 6 write the final handler's bytes") {
   };
   for (ConnHeader conn : {ConnHeader::None, ConnHeader::KeepAlive, ConnHeader::Close}) {
     test::Recorder final;  // the real handler, through the router
-    VisitorCounter v0, v3, v6;
+    LeasedCounter v0, v3, v6;
+    for (LeasedCounter* v : {&v0, &v3, &v6}) v->install(1, kEveryNumber);
     const DateCache& date = final.date;
     for (const Request& req : requests) {
       CAPTURE(req.target);
@@ -42,8 +43,8 @@ TEST_CASE("talk steps 0, 3 and 6 write the final handler's bytes") {
         CHECK(got.substr(before) == want);
       }
     }
-    CHECK(v0.served == final.visitors.served);
-    CHECK(v3.served == final.visitors.served);
-    CHECK(v6.served == final.visitors.served);
+    CHECK(v0.tickets() == final.visitors.tickets());
+    CHECK(v3.tickets() == final.visitors.tickets());
+    CHECK(v6.tickets() == final.visitors.tickets());
   }
 }

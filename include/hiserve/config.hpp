@@ -2,6 +2,7 @@
 // SPEC.md sets. Plain data; the CLI fills it, the layers read it.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace hiserve {
@@ -23,6 +24,8 @@ struct Config {
   double shutdown_grace_s = 5;   // on stop, in-flight requests get this long
   double trim_interval_s = 10;   // pooled blocks unused this long go back to the allocator
   double stats_interval_s = 0;   // log Stats to stderr this often while running; 0: never
+  std::string counter = "file:hiserve.counter";  // where the visitor count lives (SPEC)
+  std::uint64_t counter_block = 1000;             // numbers per lease
 };
 
 }  // namespace hiserve

@@ -1,13 +1,13 @@
 // Routers and the /hi application. A router answers two questions: once a request's
 // head is complete, what its handler will need of the body (plan), and once the whole
 // request is in, the response (serve). The /hi router is Go 1.19's ServeMux with one
-// pattern, "/hi", and the talk's handler, with its data race fixed by one atomic.
+// pattern, "/hi", and the talk's handler, its visitor number from the leased counter.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <string_view>
 
 #include "hiserve/arena.hpp"
+#include "hiserve/counter.hpp"
 #include "hiserve/date_cache.hpp"
 #include "hiserve/out_buf.hpp"
 #include "hiserve/request.hpp"
@@ -15,18 +15,9 @@
 
 namespace hiserve {
 
-// The visitor number, shared by every loop of a server. Relaxed is enough: the count
-// is the only thing published, and fetch_add hands out each value exactly once. Its
-// own cache line, so the loops' other data never false-shares with it.
-struct alignas(64) VisitorCounter {
-  std::atomic<std::uint64_t> served{0};
-  // The next visitor number: 1, 2, 3, ...
-  std::uint64_t next() noexcept { return served.fetch_add(1, std::memory_order_relaxed) + 1; }
-};
-
 // What a handler may use besides the request: all owned by the loop or connection.
 struct ServeContext {
-  VisitorCounter* visitors;
+  LeasedCounter* visitors;  // shared by every loop
   const DateCache* date;
   Arena* arena;  // request-scoped scratch (decoded form values, paths)
 };

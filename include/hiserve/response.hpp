@@ -22,12 +22,13 @@ struct ResponseHead {
   bool nosniff;                   // X-Content-Type-Options: nosniff
   std::size_t content_length;
   ConnHeader conn;
-  std::string_view location = {};  // empty: no Location header
+  std::string_view location = {};     // empty: no Location header
+  std::string_view retry_after = {};  // empty: no Retry-After header
 };
 
 // Upper bound of write_head's output.
 constexpr std::size_t max_head_size(const ResponseHead& h) {
-  return 256 + h.content_type.size() + h.location.size();
+  return 256 + h.content_type.size() + h.location.size() + h.retry_after.size();
 }
 // Writes the status line and headers, through the blank line, at p; returns the end.
 char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept;

@@ -13,6 +13,7 @@ constexpr std::string_view kBodyB = "'>Welcome!</h1>You are visitor number ";
 constexpr std::string_view kBodyC = "!";
 constexpr std::string_view kInvalid = "Optional color is invalid\n";
 constexpr std::string_view kNotFound = "404 page not found\n";
+constexpr std::string_view kNoNumber = "visitor counter unavailable\n";
 constexpr std::string_view kColor = "color";
 
 enum Handler : std::uint8_t { kHi, kNotFoundPage, kRedirect, kOptionsAsterisk, kBadAsterisk };
@@ -140,8 +141,13 @@ void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutB
     write_response(out, {400, kTextPlain, true, kInvalid.size(), conn}, kInvalid, head_only, *ctx.date);
     return;
   }
+  const std::uint64_t visitor = ctx.visitors->take();
+  if (visitor == 0) {  // the store is down or slow and the lease ran out: try again soon
+    write_response(out, {503, kTextPlain, true, kNoNumber.size(), conn, {}, "1"}, kNoNumber, head_only, *ctx.date);
+    return;
+  }
   char num[20];  // formatted once: its length is needed before the head is written
-  const std::size_t num_len = static_cast<std::size_t>(write_uint(num, ctx.visitors->next()) - num);
+  const std::size_t num_len = static_cast<std::size_t>(write_uint(num, visitor) - num);
   const std::size_t body_len = kBodyA.size() + color.size() + kBodyB.size() + num_len + kBodyC.size();
   const ResponseHead h{200, kTextHtml, false, body_len, conn};
   char* start = out.reserve(max_head_size(h) + body_len);

@@ -15,6 +15,7 @@ std::string_view reason_phrase(int status) noexcept {
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default: return "Internal Server Error";
   }
@@ -42,6 +43,11 @@ char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept
   if (!h.location.empty()) {
     p = write_bytes(p, "Location: ");
     p = write_bytes(p, h.location);
+    p = write_bytes(p, "\r\n");
+  }
+  if (!h.retry_after.empty()) {
+    p = write_bytes(p, "Retry-After: ");
+    p = write_bytes(p, h.retry_after);
     p = write_bytes(p, "\r\n");
   }
   if (h.nosniff) p = write_bytes(p, "X-Content-Type-Options: nosniff\r\n");

@@ -34,13 +34,17 @@ int probe_port(const sockaddr* addr, socklen_t len) {
 }
 
 // One line of counters, for soak runs and operators (--stats-interval).
-void log_stats(const Stats& s) {
-  char line[1024];
+void log_stats(const Stats& s, const CounterStatus& c) {
+  char line[2048];
   int n = std::snprintf(line, sizeof line, "stats open_connections=%lld", static_cast<long long>(s.open_connections));
 #define HISERVE_LOG_COUNTER(name, what) \
   n += std::snprintf(line + n, sizeof line - n, " " #name "=%llu", static_cast<unsigned long long>(s.name));
   HISERVE_COUNTERS(HISERVE_LOG_COUNTER)
 #undef HISERVE_LOG_COUNTER
+#define HISERVE_LOG_STATUS(name, what) \
+  n += std::snprintf(line + n, sizeof line - n, " counter_" #name "=%llu", static_cast<unsigned long long>(c.name));
+  HISERVE_COUNTER_STATUS(HISERVE_LOG_STATUS)
+#undef HISERVE_LOG_STATUS
   std::fprintf(stderr, "%s\n", line);
 }
 }  // namespace
@@ -48,14 +52,14 @@ void log_stats(const Stats& s) {
 Server::Server(Config config) : config_(std::move(config)) {}
 
 Server::~Server() {
-  if (started_) {
-    stop();
-    wait();
-  }
+  if (started_) stop();
+  wait();
 }
 
 int Server::start(std::string* error) {
   route_libuv_allocator();
+  store_ = VisitorStore::open(config_.counter, config_.counter_block, error);
+  if (!store_) return UV_EINVAL;
   // A peer that resets while we write must cost an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
   sockaddr_storage ss{};
@@ -79,7 +83,7 @@ int Server::start(std::string* error) {
   nworkers_ = config_.threads ? config_.threads : uv_available_parallelism();
   workers_ = std::make_unique<std::unique_ptr<Worker>[]>(nworkers_);
   for (unsigned i = 0; i < nworkers_; ++i) {
-    workers_[i] = std::make_unique<Worker>(config_, visitors_, open_connections_);
+    workers_[i] = std::make_unique<Worker>(config_, store_->counter(), open_connections_);
     const char* what = "";
     if (int r = workers_[i]->listen(addr, &what)) {
       *error = std::string("cannot listen on ") + where + ": " + what + ": " + uv_strerror(r);
@@ -94,6 +98,7 @@ int Server::start(std::string* error) {
         reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(static_cast<std::uint16_t>(port_));
     }
   }
+  store_->start();
   for (unsigned i = 0; i < nworkers_; ++i) workers_[i]->run_thread();
   started_ = true;
   return 0;
@@ -105,7 +110,10 @@ void Server::stop() noexcept {
 
 void Server::wait() noexcept {
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->join();
+  if (store_) store_->stop();
 }
+
+CounterStatus Server::counter_status() const noexcept { return store_ ? store_->status() : CounterStatus{}; }
 
 int Server::run_until_signal() {
   // A loop of its own on the calling thread: signals and the stats timer, nothing else.
@@ -122,7 +130,10 @@ int Server::run_until_signal() {
   if (r == 0) r = uv_signal_start(&signals[1], on_signal, SIGTERM);
   if (r == 0 && config_.stats_interval_s > 0) {
     const auto ms = static_cast<std::uint64_t>(config_.stats_interval_s * 1000);
-    auto on_stats = [](uv_timer_t* t) { log_stats(static_cast<Server*>(t->loop->data)->stats()); };
+    auto on_stats = [](uv_timer_t* t) {
+      const Server& s = *static_cast<Server*>(t->loop->data);
+      log_stats(s.stats(), s.counter_status());
+    };
     r = uv_timer_start(&stats_timer, on_stats, ms, ms);
   }
   if (r == 0) uv_run(&loop, UV_RUN_DEFAULT);  // until a signal

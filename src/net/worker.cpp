@@ -28,7 +28,7 @@ void WorkerStats::add_to(Stats& s) const noexcept {
 #undef HISERVE_ADD_COUNTER
 }
 
-Worker::Worker(const Config& config, VisitorCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept
+Worker::Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept
     : config_(config),
       open_connections_(open_connections),
       chunks_(kChunkSize),

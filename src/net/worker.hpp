@@ -42,7 +42,7 @@ enum class Timeout : std::uint8_t {
 
 class Worker {
  public:
-  Worker(const Config& config, VisitorCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept;
+  Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept;
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

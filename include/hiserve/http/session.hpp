@@ -23,7 +23,7 @@ namespace hiserve {
 struct SessionEnv {
   Limits limits;
   BlockPool* chunks;
-  VisitorCounter* visitors;
+  LeasedCounter* visitors;
   const DateCache* date;
   const Router* router = &kHiRouter;
 };

@@ -1,6 +1,6 @@
 // The net layer's public face: a server of N loop threads on one port, and the
-// signal handling that runs it as a process. Owns the visitor counter all its loops
-// share. No libuv here: callers see only plain C++.
+// signal handling that runs it as a process. Owns the visitor store (and its counter)
+// all its loops share. No libuv here: callers see only plain C++.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -8,8 +8,9 @@
 #include <string>
 
 #include "hiserve/config.hpp"
-#include "hiserve/handler.hpp"
+#include "hiserve/counter.hpp"
 #include "hiserve/stats.hpp"
+#include "hiserve/store/visitor_store.hpp"
 
 namespace hiserve {
 
@@ -22,15 +23,17 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every loop's listener and starts the loop threads. 0, or a negative libuv
-  // error code with a one-line explanation in *error.
+  // Opens the visitor store (before anything listens), binds every loop's listener and
+  // starts the loop threads. 0, or a negative code with a one-line explanation in
+  // *error.
   int start(std::string* error);
   // The port the listeners are bound to (the real one when Config::port was 0).
   int port() const noexcept { return port_; }
   // Stops accepting, lets in-flight responses finish, closes idle connections; returns
   // at once. Thread-safe; a second call does nothing.
   void stop() noexcept;
-  // Blocks until every loop thread has exited.
+  // Blocks until every loop thread has exited, then stops the visitor store (a file
+  // store records the exact next number).
   void wait() noexcept;
   // After start(): blocks until SIGINT or SIGTERM, logging Stats to stderr every
   // config().stats_interval_s meanwhile, then stops gracefully and waits for the loops.
@@ -38,12 +41,14 @@ class Server {
   int run_until_signal();
 
   Stats stats() const noexcept;
-  VisitorCounter& visitors() noexcept { return visitors_; }
+  CounterStatus counter_status() const noexcept;
+  // The counter the loops take visitor numbers from (after start()).
+  LeasedCounter& visitors() noexcept { return store_->counter(); }
   const Config& config() const noexcept { return config_; }
 
  private:
   Config config_;
-  VisitorCounter visitors_;
+  std::unique_ptr<VisitorStore> store_;
   alignas(64) std::atomic<std::int64_t> open_connections_{0};
   std::unique_ptr<std::unique_ptr<Worker>[]> workers_;
   unsigned nworkers_ = 0;

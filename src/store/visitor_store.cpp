@@ -1,0 +1,201 @@
+// The store thread: its own uv_loop_t, woken (uv_async) when the counter wants a
+// lease; it asks the source for one, installs it, and on failure logs the outage once
+// and retries with backoff. The loops never wait on it: they hand out what is leased
+// and answer 503 when nothing is.
+#include "hiserve/store/visitor_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "file_source.hpp"
+#include "memory_source.hpp"
+#include "redis_source.hpp"
+
+namespace hiserve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::uint64_t kFirstRetryMs = 100, kLastRetryMs = 5000;  // SPEC's backoff
+constexpr std::uint64_t kGrowth = 64;                               // blocks grow up to 64 x --counter-block
+// A lease used up faster than this doubles the next; one lasting longer than the
+// slow mark halves it.
+constexpr auto kFastLease = std::chrono::seconds(1), kSlowLease = std::chrono::seconds(8);
+
+std::uint64_t micros(Clock::duration d) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+class LeaseService final : public VisitorStore {
+ public:
+  LeaseService(std::unique_ptr<LeaseSource> source, std::uint64_t block) noexcept
+      : source_(std::move(source)), base_block_(block), block_(block) {
+    counter_.on_refill(wake, this);
+  }
+  ~LeaseService() override { stop(); }
+
+  // A synchronous source reserves its first lease here, before any listener.
+  bool reserve_first(std::string* error) {
+    if (!source_->synchronous()) return true;
+    asked_at_ = Clock::now();
+    source_->reserve(block_, on_reserved, this);
+    if (!up_.load()) *error = source_->name() + ": cannot reserve a lease: " + last_error_;
+    return up_.load();
+  }
+
+  LeasedCounter& counter() noexcept override { return counter_; }
+
+  void start() override {
+    if (running_ || uv_loop_init(&loop_) != 0) return;
+    uv_async_init(&loop_, &wake_, on_wake);
+    uv_timer_init(&loop_, &retry_);
+    wake_.data = retry_.data = this;
+    source_->attach(&loop_);
+    running_ = true;
+    thread_ = std::thread([this] {
+      maybe_reserve();
+      uv_run(&loop_, UV_RUN_DEFAULT);
+    });
+  }
+
+  void stop() noexcept override {
+    if (running_) {
+      stopping_.store(true);
+      uv_async_send(&wake_);
+      thread_.join();
+      uv_loop_close(&loop_);
+      running_ = false;
+    } else if (!stopped_ && counter_.leases() > 0) {
+      source_->release(counter_.next_unused());  // opened, never served
+    }
+    stopped_ = true;
+  }
+
+  CounterStatus status() const noexcept override {
+    CounterStatus s;
+    s.up = up_.load(std::memory_order_relaxed) ? 1 : 0;
+    s.outages = outages_.load(std::memory_order_relaxed);
+    s.recoveries = recoveries_.load(std::memory_order_relaxed);
+    s.leases = counter_.leases();
+    s.left = counter_.left();
+    s.unavailable = counter_.unavailable();
+    s.block = block_now_.load(std::memory_order_relaxed);
+    s.refill_last_us = refill_last_us_.load(std::memory_order_relaxed);
+    s.refill_worst_us = refill_worst_us_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+ private:
+  // From a loop thread: the counter wants a lease.
+  static void wake(void* self) { uv_async_send(&static_cast<LeaseService*>(self)->wake_); }
+
+  static void on_wake(uv_async_t* a) {
+    auto& s = *static_cast<LeaseService*>(a->data);
+    if (s.stopping_.load()) return s.shut_down();
+    s.maybe_reserve();
+  }
+
+  static void on_retry(uv_timer_t* t) {
+    auto& s = *static_cast<LeaseService*>(t->data);
+    s.retrying_ = false;
+    s.maybe_reserve();
+  }
+
+  void maybe_reserve() {
+    // A request only wakes the thread: the counter's state says whether a lease is due
+    // (requests made while one was on its way are answered by it).
+    counter_.take_refill_request();
+    if (busy_ || retrying_ || stopping_.load() || !counter_.needs_lease()) return;
+    busy_ = true;
+    // Leases used up within a second double the block (up to 64x); slow ones halve it.
+    const Clock::time_point now = Clock::now();
+    if (counter_.leases() > 1 && now - asked_at_ < kFastLease) block_ = std::min(block_ * 2, base_block_ * kGrowth);
+    if (now - asked_at_ > kSlowLease) block_ = std::max(block_ / 2, base_block_);
+    asked_at_ = now;
+    source_->reserve(block_, on_reserved, this);
+  }
+
+  static void on_reserved(void* self, bool ok, std::uint64_t base, std::uint64_t size, const char* why) {
+    auto& s = *static_cast<LeaseService*>(self);
+    s.busy_ = false;
+    if (s.stopping_.load()) return;
+    if (!ok) return s.failed(why ? why : "unknown error");
+    s.counter_.install(base, size);
+    const std::uint64_t took = micros(Clock::now() - s.asked_at_);
+    s.refill_last_us_.store(took, std::memory_order_relaxed);
+    if (took > s.refill_worst_us_.load(std::memory_order_relaxed)) s.refill_worst_us_.store(took, std::memory_order_relaxed);
+    s.block_now_.store(s.block_, std::memory_order_relaxed);
+    s.backoff_ms_ = kFirstRetryMs;
+    s.up_.store(true);
+    if (s.down_reported_) {  // one line when it is back
+      s.down_reported_ = false;
+      s.recoveries_.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "hiserve: counter store %s is back\n", s.source_->name().c_str());
+    }
+    if (s.running_) s.maybe_reserve();  // it may have run out meanwhile
+  }
+
+  void failed(const char* why) {
+    last_error_ = why;
+    up_.store(false);
+    if (!running_) return;  // at open: the caller reports it
+    if (!down_reported_) {  // one line when it goes down
+      down_reported_ = true;
+      outages_.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "hiserve: counter store %s is down: %s; /hi answers 503 once the leased numbers run out\n",
+                   source_->name().c_str(), why);
+    }
+    retrying_ = true;
+    uv_timer_start(&retry_, on_retry, backoff_ms_, 0);
+    backoff_ms_ = std::min(backoff_ms_ * 2, kLastRetryMs);
+  }
+
+  void shut_down() {
+    // The loops have stopped: what is not handed out is recorded, where it can be.
+    source_->release(counter_.next_unused());
+    source_->detach();
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&retry_), nullptr);
+  }
+
+  LeasedCounter counter_;
+  std::unique_ptr<LeaseSource> source_;
+  const std::uint64_t base_block_;
+  // Store-thread state.
+  std::uint64_t block_;
+  std::uint64_t backoff_ms_ = kFirstRetryMs;
+  Clock::time_point asked_at_{};
+  bool busy_ = false, retrying_ = false, down_reported_ = false;
+  std::string last_error_;
+  // Owner-thread state.
+  uv_loop_t loop_;
+  uv_async_t wake_;
+  uv_timer_t retry_;
+  std::thread thread_;
+  bool running_ = false, stopped_ = false;
+  // Read by any thread.
+  std::atomic<bool> stopping_{false}, up_{false};
+  std::atomic<std::uint64_t> outages_{0}, recoveries_{0}, block_now_{0}, refill_last_us_{0}, refill_worst_us_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<VisitorStore> VisitorStore::open(const std::string& spec, std::uint64_t block, std::string* error) {
+  std::unique_ptr<LeaseSource> source;
+  if (spec == "memory") {
+    source = std::make_unique<MemorySource>();
+  } else if (spec.compare(0, 5, "file:") == 0) {
+    source = FileSource::open(spec.substr(5), error);
+  } else if (spec.compare(0, 8, "redis://") == 0) {
+    source = RedisSource::parse(spec, error);
+  } else {
+    *error = "bad --counter " + spec + ": not file:PATH, redis://... or memory";
+  }
+  if (!source) return nullptr;
+  auto service = std::make_unique<LeaseService>(std::move(source), block);
+  if (!service->reserve_first(error)) return nullptr;
+  return service;
+}
+
+}  // namespace hiserve

@@ -1,0 +1,38 @@
+// Client threads that keep sending GET /hi to a set of servers (keep-alive, one
+// connection each, reconnecting when a server goes away) and record every visitor
+// number and every 503 they get, until stopped. For the counter's process tests.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace test {
+
+class LoadClients {
+ public:
+  // `threads` clients; client i talks to ports[i % ports.size()] (which may change).
+  LoadClients(std::vector<std::atomic<int>>& ports, int threads);
+  ~LoadClients();
+  // Stops the clients and returns every number answered, in no order.
+  std::vector<std::uint64_t> stop();
+  // 503 answers so far, and whether each carried SPEC's Retry-After and body.
+  int unavailable() const { return unavailable_.load(); }
+  bool unavailable_as_spec() const { return unavailable_as_spec_.load(); }
+  std::uint64_t answered() const { return answered_.load(); }
+
+ private:
+  void run(int i);
+  std::vector<std::atomic<int>>& ports_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> unavailable_{0};
+  std::atomic<bool> unavailable_as_spec_{true};
+  std::atomic<std::uint64_t> answered_{0};
+  std::mutex mu_;
+  std::vector<std::uint64_t> numbers_;
+};
+
+}  // namespace test

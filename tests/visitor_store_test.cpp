@@ -1,0 +1,191 @@
+// The visitor stores opened for real: the counter file (created, locked, recorded,
+// refused when it is not whole), the --counter specs, and what the binary says when
+// its store is bad.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <csignal>
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <iterator>
+#include <string>
+
+#include "http_client.hpp"
+#include "process.hpp"
+#include "hiserve/store/visitor_store.hpp"
+
+using hiserve::VisitorStore;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+void spit(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+// The "next" of the newest whole record in a counter file.
+unsigned long long recorded_next(const std::string& file) {
+  unsigned long long best_seq = 0, next = 0;
+  for (int slot = 0; slot < 2; ++slot) {
+    unsigned long long n = 0, seq = 0;
+    if (std::sscanf(file.c_str() + 64 * (1 + slot), "next=%llu seq=%llu", &n, &seq) == 2 && seq >= best_seq)
+      best_seq = seq, next = n;
+  }
+  return next;
+}
+
+// A number, waiting (as a client retrying after a 503 would) while a lease arrives.
+std::uint64_t take(VisitorStore& s) {
+  for (int i = 0; i < 5000; ++i) {
+    if (std::uint64_t n = s.counter().take()) return n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return 0;
+}
+
+std::unique_ptr<VisitorStore> open_store(const std::string& spec, std::string* err, std::uint64_t block = 10) {
+  err->clear();
+  return VisitorStore::open(spec, block, err);
+}
+
+}  // namespace
+
+TEST_CASE("file store: created at 1, numbers durable before use, the exact next number recorded at a stop") {
+  test::TempDir dir;
+  const std::string path = dir.path + "/visitors";
+  std::string err;
+  {
+    auto s = open_store("file:" + path, &err);
+    REQUIRE_MESSAGE(s, err);
+    // The first lease is reserved before any number is used.
+    CHECK(recorded_next(slurp(path)) == 11);
+    s->start();
+    for (std::uint64_t want = 1; want <= 3; ++want) CHECK(take(*s) == want);
+    s->stop();
+  }
+  CHECK(slurp(path).size() == 192);
+  CHECK(recorded_next(slurp(path)) == 4);
+  {
+    auto s = open_store("file:" + path, &err);
+    REQUIRE(s);
+    s->start();
+    for (std::uint64_t want = 4; want <= 30; ++want) CHECK(take(*s) == want);  // across leases, no gap
+    CHECK(s->status().leases >= 3);
+    CHECK(s->status().up == 1);
+  }  // the destructor stops it too
+  CHECK(recorded_next(slurp(path)) == 31);
+  {
+    auto s = open_store("file:" + path, &err);
+    REQUIRE(s);
+  }  // opened, never started: what it reserved is handed back
+  CHECK(recorded_next(slurp(path)) == 31);
+}
+
+TEST_CASE("file store: a second hiserve on the same file is refused while the first holds it") {
+  test::TempDir dir;
+  const std::string spec = "file:" + dir.path + "/visitors";
+  std::string err;
+  auto first = open_store(spec, &err);
+  REQUIRE(first);
+  CHECK_FALSE(open_store(spec, &err));
+  CHECK(err.find("in use by another hiserve") != std::string::npos);
+  first.reset();
+  CHECK(open_store(spec, &err));
+}
+
+TEST_CASE("file store: a file that is not whole is refused and left as it was; a torn record falls back") {
+  test::TempDir dir;
+  const std::string path = dir.path + "/visitors";
+  std::string err;
+  { REQUIRE(open_store("file:" + path, &err)); }
+  const std::string good = slurp(path);
+  REQUIRE(good.size() == 192);
+  std::string both_torn = good;
+  both_torn[64 + 20] ^= 1, both_torn[128 + 20] ^= 1;
+  const std::pair<std::string, const char*> bad[] = {
+      {"", "empty"},
+      {good.substr(0, 100), "corrupt"},
+      {good + "x", "corrupt"},
+      {both_torn, "corrupt"},
+      {std::string(192, 'z'), "not a hiserve counter file"},
+      {"next=5\n", "not a hiserve counter file"},
+  };
+  for (const auto& [bytes, why] : bad) {
+    CAPTURE(why);
+    spit(path, bytes);
+    CHECK_FALSE(open_store("file:" + path, &err));
+    CHECK(err.find(why) != std::string::npos);
+    CHECK(err.find('\n') == std::string::npos);
+    CHECK(slurp(path) == bytes);  // untouched: never a silent restart at 1
+  }
+  // A crash mid-write tears one record: the other, whole one is used.
+  std::string one_torn = good;
+  one_torn[64 + 3] = 'X';
+  spit(path, one_torn);
+  auto s = open_store("file:" + path, &err);
+  REQUIRE_MESSAGE(s, err);
+  CHECK(s->counter().take() >= 1);
+  CHECK_FALSE(open_store("file:" + dir.path, &err));  // a directory
+  CHECK(err.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("--counter specs: a bad one is one line, a good one opens") {
+  std::string err;
+  for (const char* spec : {"", "mysql://x", "file:", "memory:", "redis://", "redis://:@", "redis://h:0", "redis://h:70000",
+                           "redis://h/abc", "redis://h?x=1", "redis://u@h", "redis://h?key=", "redis://[::1",
+                           "redis://h:6379/1/2", "redis://h:65536"}) {
+    CAPTURE(spec);
+    CHECK_FALSE(open_store(spec, &err));
+    CHECK_FALSE(err.empty());
+    CHECK(err.find('\n') == std::string::npos);
+  }
+  CHECK_FALSE(open_store("redis://user:secret@h:x", &err));
+  CHECK(err.find("secret") == std::string::npos);  // credentials never reach a log
+  for (const char* spec : {"memory", "redis://h", "redis://:pw@h:6380/2?key=k", "redis://u:p%40ss@[::1]:7000"}) {
+    CAPTURE(spec);
+    CHECK(open_store(spec, &err));  // Redis is only connected to once started
+  }
+}
+
+TEST_CASE("the binary: a bad store is one line on stderr, a non-zero exit, and nothing listens") {
+  test::TempDir dir;
+  const std::string garbage = dir.path + "/garbage";
+  spit(garbage, "hello\n");
+  const std::string held = "file:" + dir.path + "/held";
+  std::string err;
+  auto holder = open_store(held, &err);
+  REQUIRE(holder);
+  for (const std::string& spec : {std::string("postgres://x"), "file:" + garbage, held, "file:" + dir.path,
+                                  std::string("redis://h:0")}) {
+    CAPTURE(spec);
+    test::Process p({test::hiserve_binary(), "--port", "0", "--counter", spec});
+    const int status = p.wait();
+    const std::string out = p.rest();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) != 0);
+    CHECK(out.find("Starting on port") == std::string::npos);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+  }
+  CHECK(slurp(garbage) == "hello\n");
+}
+
+TEST_CASE("the binary: a missing counter file is created at 1; a graceful restart continues with the next number") {
+  test::TempDir dir;
+  const std::string spec = "file:" + dir.path + "/visitors";
+  for (int run = 0; run < 2; ++run) {
+    test::Hiserve h({"--counter", spec, "--threads", "2"});
+    for (int i = 1; i <= 3; ++i) {
+      auto r = test::fetch(h.port, "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n");
+      REQUIRE(r);
+      CHECK(r->body.find("visitor number " + std::to_string(run * 3 + i) + "!") != std::string::npos);
+    }
+    h.proc.signal(SIGTERM);
+    CHECK(h.proc.wait() == 0);
+  }
+  CHECK(recorded_next(slurp(dir.path + "/visitors")) == 7);
+}
