@@ -75,7 +75,7 @@ struct LoopContext {
   OutBuf out{pool};
   DateCache date;
   void serve(const Request& req, LeasedCounter& visitors) {
-    serve_hi(req, ConnHeader::None, {&visitors, &date, &arena}, out);
+    serve_hi(req, ConnHeader::None, {&visitors, &date, &arena, nullptr}, out);
     out.reset();
     arena.reset();
   }
@@ -181,7 +181,8 @@ void BenchmarkParse(benchmark::State& state) {
 void round_trip(benchmark::State& state, std::string input) {
   BlockPool pool{kChunkSize};
   DateCache date;
-  SessionEnv env{Limits{}, &pool, &g_visitors, &date};
+  LoopStats stats;
+  SessionEnv env{Limits{}, &pool, &g_visitors, &date, &stats};
   Session session(env);
   OutBuf out(pool);
   auto feed = [&] {

@@ -50,6 +50,13 @@ const char* usage() noexcept {
          "                          memory       starts at 1 every run\n"
          "  --counter-block N       visitor numbers reserved per lease (default 1000; grows to 64x under load)\n"
          "  --stats-interval SECS   log connection, error and counter figures to stderr this often (default: off)\n"
+         "  --metrics-addr HOST:PORT\n"
+         "                          serve Prometheus /metrics and live CPU profiles\n"
+         "                          (/debug/pprof/profile?seconds=N) on a second listener (default: off);\n"
+         "                          no authentication: bind it to loopback or a private interface only\n"
+#ifndef HISERVE_PROFILER
+         "                          (this build has no gperftools libprofiler: profiles answer 501)\n"
+#endif
          "  --help                  this text\n"
          "\n"
          "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully.\n";
@@ -109,6 +116,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
     } else if (name == "--counter-block") {
       if (!parse_uint(value, 1, 1'000'000'000, &n)) return bad();
       c.counter_block = n;
+    } else if (name == "--metrics-addr") {
+      // HOST:PORT, an IPv6 host in brackets: [::1]:9100.
+      const std::size_t colon = value.rfind(':');
+      if (colon == std::string::npos || !parse_uint(value.substr(colon + 1), 0, 65535, &n)) return bad();
+      std::string host = value.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      if (host.empty() || host.find_first_of("[]") != std::string::npos) return bad();
+      c.metrics_host = host;
+      c.metrics_port = static_cast<int>(n);
     } else if (name == "--stats-interval") {
       if (!parse_seconds(value, &c.stats_interval_s)) return bad();
     } else {

@@ -22,5 +22,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fprintf(stderr, "Starting on port %d\n", server.port());
+  if (server.metrics_port() >= 0)
+    std::fprintf(stderr, "Metrics on %s port %d\n", cli.config.metrics_host.c_str(), server.metrics_port());
   return server.run_until_signal() == 0 ? 0 : 1;
 }

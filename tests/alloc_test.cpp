@@ -61,7 +61,11 @@ TEST_CASE("zero heap allocations per request once warm") {
   // several times while the allocations are counted: its thread counts too.
   cfg.counter = "file:" + dir.path + "/visitors";
   cfg.counter_block = 50;
+  // The metrics listener on: requests are timed and counted by status meanwhile.
+  cfg.metrics_host = "127.0.0.1";
+  cfg.metrics_port = 0;
   RunningServer s(cfg);
+  REQUIRE(fetch(s.server.metrics_port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")->status == 200);
   constexpr int kConns = 4;
   std::vector<std::unique_ptr<Client>> conns;
   for (int i = 0; i < kConns; ++i) conns.push_back(std::make_unique<Client>(s.port()));
@@ -87,6 +91,8 @@ TEST_CASE("zero heap allocations per request once warm") {
   CHECK(keepalive_requests >= 11000);
   CHECK(server_allocations() - before == 0);
   CHECK(s.server.counter_status().leases - leases_before >= 2);  // refills happened meanwhile
+  const hiserve::Stats after = s.server.stats();
+  CHECK(after.latency_count >= keepalive_requests);  // and every one was timed
 
   const std::uint64_t before_fresh = server_allocations();
   for (int i = 0; i < 1000; ++i) fresh_connection(s.port());

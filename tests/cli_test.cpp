@@ -28,6 +28,7 @@ TEST_CASE("defaults are SPEC.md's") {
   CHECK(r.config.stats_interval_s == 0);
   CHECK(r.config.counter == "file:hiserve.counter");
   CHECK(r.config.counter_block == 1000);
+  CHECK(r.config.metrics_port == -1);  // no metrics listener unless asked
 }
 
 TEST_CASE("--flag value and --flag=value") {
@@ -48,11 +49,25 @@ TEST_CASE("--flag value and --flag=value") {
   CHECK(r.config.counter_block == 7);
 }
 
+TEST_CASE("--metrics-addr HOST:PORT, an IPv6 host in brackets") {
+  CliResult r = parse({"--metrics-addr", "127.0.0.1:9100"});
+  REQUIRE(r.action == CliResult::Action::Serve);
+  CHECK(r.config.metrics_host == "127.0.0.1");
+  CHECK(r.config.metrics_port == 9100);
+  r = parse({"--metrics-addr=[::1]:0"});
+  REQUIRE(r.action == CliResult::Action::Serve);
+  CHECK(r.config.metrics_host == "::1");
+  CHECK(r.config.metrics_port == 0);
+  CHECK(std::string(usage()).find("no authentication") != std::string::npos);
+}
+
 TEST_CASE("bad flags are one clear error") {
   for (auto args : std::vector<std::vector<const char*>>{
            {"--port", "65536"}, {"--port", "-1"}, {"--port=abc"}, {"--threads", "0"}, {"--nope", "1"},
            {"--port"}, {"stray"}, {"--header-timeout", "0"}, {"--idle-timeout=nan"}, {"--max-connections=1x"},
-           {"--stats-interval=0"}, {"--counter="}, {"--counter-block", "0"}, {"--counter-block=x"}}) {
+           {"--stats-interval=0"}, {"--counter="}, {"--counter-block", "0"}, {"--counter-block=x"},
+           {"--metrics-addr", "9100"}, {"--metrics-addr=:9100"}, {"--metrics-addr=h:"}, {"--metrics-addr=h:65536"},
+           {"--metrics-addr=[::1]"}, {"--metrics-addr=::1:9100x"}}) {
     CliResult r = parse(args);
     CHECK(r.action == CliResult::Action::Error);
     CHECK_FALSE(r.error.empty());
@@ -61,6 +76,6 @@ TEST_CASE("bad flags are one clear error") {
   CHECK(parse({"--help"}).action == CliResult::Action::Help);
   std::string u = usage();
   for (const char* flag : {"--host", "--port", "--threads", "--max-connections", "--max-head-bytes", "--max-body-bytes",
-                           "--header-timeout", "--idle-timeout", "--stats-interval", "--counter", "--counter-block"})
+                           "--header-timeout", "--idle-timeout", "--stats-interval", "--counter", "--counter-block", "--metrics-addr"})
     CHECK(u.find(flag) != std::string::npos);
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -103,6 +104,10 @@ Hiserve::Hiserve(const std::vector<std::string>& args) : proc([&] {
 }()) {
   const std::string l = proc.line();
   REQUIRE_MESSAGE(std::sscanf(l.c_str(), "Starting on port %d", &port) == 1, "hiserve said: " << l);
+  if (std::find(args.begin(), args.end(), "--metrics-addr") != args.end()) {
+    const std::string m = proc.line();
+    REQUIRE_MESSAGE(std::sscanf(m.c_str(), "Metrics on %*s port %d", &metrics_port) == 1, "hiserve said: " << m);
+  }
 }
 
 const char* hiserve_binary() { return HISERVE_BINARY; }

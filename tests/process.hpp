@@ -35,10 +35,11 @@ class Process {
 };
 
 // hiserve (the binary this build made) with --port 0 and args, once it says which
-// port it listens on.
+// port it listens on (and, given --metrics-addr as a separate argument, its metrics port).
 struct Hiserve {
   Process proc;
   int port = 0;
+  int metrics_port = -1;
   explicit Hiserve(const std::vector<std::string>& args);
 };
 

@@ -18,7 +18,7 @@ struct Recorder {
     visitors.install(1, hiserve::kEveryNumber);
   }
   std::string run(hiserve::Request req, hiserve::ConnHeader conn = hiserve::ConnHeader::None) {
-    serve(req, conn, {&visitors, &date, &arena}, out);
+    serve(req, conn, {&visitors, &date, &arena, nullptr}, out);
     hiserve::OutBuf::Span spans[8];
     int n = out.spans(spans, 8);
     std::string s;

@@ -26,6 +26,9 @@ struct Config {
   double stats_interval_s = 0;   // log Stats to stderr this often while running; 0: never
   std::string counter = "file:hiserve.counter";  // where the visitor count lives (SPEC)
   std::uint64_t counter_block = 1000;             // numbers per lease
+  // The metrics listener (/metrics, /debug/pprof/profile): off when metrics_port < 0.
+  std::string metrics_host;
+  int metrics_port = -1;  // 0: any free port (Server::metrics_port() tells which)
 };
 
 }  // namespace hiserve

@@ -20,6 +20,7 @@ struct ServeContext {
   LeasedCounter* visitors;  // shared by every loop
   const DateCache* date;
   Arena* arena;  // request-scoped scratch (decoded form values, paths)
+  void* state;   // the router's own (Router::state)
 };
 
 // How a handler uses the request body.
@@ -46,20 +47,26 @@ struct Plan {
   std::string_view form_key;     // Multipart
 };
 
+// serve()'s answer when the response comes later (a live CPU profile): the session
+// reads no further request until its connection is given the response.
+inline constexpr int kAnswerLater = 0;
+
 struct Router {
   Plan (*plan)(const RequestHead& head, Arena& arena);
-  // Writes exactly one complete response to out.
-  void (*serve)(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  // Writes exactly one complete response to out and returns its status, or writes
+  // nothing and returns kAnswerLater.
+  int (*serve)(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  void* state = nullptr;  // handed to serve as ServeContext::state
 };
 
 // The public listener's router: /hi, Go's redirects to clean paths, "*", and 404.
 extern const Router kHiRouter;
 
 // Parses the target, plans and serves req in one step, the body already read (handler
-// tests, benches).
-void serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+// tests, benches); returns the status.
+int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
 
-// The /hi handler alone (the talk's handleHi).
-void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+// The /hi handler alone (the talk's handleHi); returns the status.
+int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
 
 }  // namespace hiserve

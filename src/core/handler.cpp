@@ -76,7 +76,7 @@ FormValue color_of(const Request& req, Arena& arena) {
 }
 
 // http.Redirect to ServeMux's cleanPath, query kept.
-void serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+int serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Arena& arena = *ctx.arena;
   const Target& t = req.parts;
   const std::string_view path = decoded_path(t.path, arena);
@@ -108,19 +108,23 @@ void serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx
     p = write_bytes(p, kB);
   }
   out.commit(static_cast<std::size_t>(p - start));
+  return 301;
 }
 
-void serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+int serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
   switch (plan.handler) {
     case kHi: return serve_hi(req, conn, ctx, out);
     case kRedirect: return serve_redirect(req, conn, ctx, out);
     case kOptionsAsterisk:  // Go's globalOptionsHandler: Content-Length: 0, nothing else
-      return write_response(out, {200, {}, false, 0, conn}, {}, head_only, *ctx.date);
+      write_response(out, {200, {}, false, 0, conn}, {}, head_only, *ctx.date);
+      return 200;
     case kBadAsterisk:
-      return write_response(out, {400, {}, false, 0, ConnHeader::Close}, {}, head_only, *ctx.date);
+      write_response(out, {400, {}, false, 0, ConnHeader::Close}, {}, head_only, *ctx.date);
+      return 400;
     default:
-      return write_response(out, {404, kTextPlain, true, kNotFound.size(), conn}, kNotFound, head_only, *ctx.date);
+      write_response(out, {404, kTextPlain, true, kNotFound.size(), conn}, kNotFound, head_only, *ctx.date);
+      return 404;
   }
 }
 
@@ -128,23 +132,23 @@ void serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const 
 
 const Router kHiRouter{plan_hi, serve_planned};
 
-void serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Request parsed = req;
   parsed.parts = parse_target(req.target, req.method == Method::Connect);
-  serve_planned(parsed, plan_hi({parsed.method, parsed.parts, {}}, *ctx.arena), conn, ctx, out);
+  return serve_planned(parsed, plan_hi({parsed.method, parsed.parts, {}}, *ctx.arena), conn, ctx, out);
 }
 
-void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
   const std::string_view color = color_of(req, *ctx.arena).value;
   if (!is_word(color)) {
     write_response(out, {400, kTextPlain, true, kInvalid.size(), conn}, kInvalid, head_only, *ctx.date);
-    return;
+    return 400;
   }
   const std::uint64_t visitor = ctx.visitors->take();
   if (visitor == 0) {  // the store is down or slow and the lease ran out: try again soon
     write_response(out, {503, kTextPlain, true, kNoNumber.size(), conn, {}, "1"}, kNoNumber, head_only, *ctx.date);
-    return;
+    return 503;
   }
   char num[20];  // formatted once: its length is needed before the head is written
   const std::size_t num_len = static_cast<std::size_t>(write_uint(num, visitor) - num);
@@ -160,6 +164,7 @@ void serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutB
     p = write_bytes(p, kBodyC);
   }
   out.commit(static_cast<std::size_t>(p - start));
+  return 200;
 }
 
 }  // namespace hiserve

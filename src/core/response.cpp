@@ -7,16 +7,10 @@ namespace hiserve {
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
     case 100: return "Continue";
-    case 200: return "OK";
-    case 301: return "Moved Permanently";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 413: return "Content Too Large";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
+#define HISERVE_STATUS_PHRASE(code, phrase) \
+  case code: return phrase;
+    HISERVE_STATUSES(HISERVE_STATUS_PHRASE)
+#undef HISERVE_STATUS_PHRASE
     default: return "Internal Server Error";
   }
 }
@@ -71,14 +65,22 @@ void write_response(OutBuf& out, const ResponseHead& h, std::string_view body, b
 
 int status_of(ProtocolError e) noexcept {
   switch (e) {
-    case ProtocolError::BodyTooLarge: return 413;
-    case ProtocolError::ExpectationFailed: return 417;
-    case ProtocolError::HeadTooLarge: return 431;
-    case ProtocolError::UnknownMethod:
-    case ProtocolError::UnsupportedTransferEncoding: return 501;
-    case ProtocolError::VersionNotSupported: return 505;
-    default: return 400;
+#define HISERVE_PROTOCOL_ERROR_STATUS(e, label, status) \
+  case ProtocolError::e: return status;
+    HISERVE_PROTOCOL_ERRORS(HISERVE_PROTOCOL_ERROR_STATUS)
+#undef HISERVE_PROTOCOL_ERROR_STATUS
   }
+  return 400;
+}
+
+std::string_view protocol_error_label(ProtocolError e) noexcept {
+  switch (e) {
+#define HISERVE_PROTOCOL_ERROR_LABEL(e, label, status) \
+  case ProtocolError::e: return label;
+    HISERVE_PROTOCOL_ERRORS(HISERVE_PROTOCOL_ERROR_LABEL)
+#undef HISERVE_PROTOCOL_ERROR_LABEL
+  }
+  return "bad_request";
 }
 
 void write_error(OutBuf& out, ProtocolError e, const DateCache& date) {

@@ -360,9 +360,17 @@ int Session::respond() noexcept {
   const Request req{method_of(parser_.method), target_.view(),
                     plan_.body == BodyUse::Urlencoded ? body_.view() : std::string_view{},
                     multipart_ ? multipart_->value() : FormValue{}, target_spans_.in(target_.view())};
-  env_->router->serve(req, plan_, conn, {env_->visitors, env_->date, &arena_}, *out_);
-  ++requests_;
+  const int status =
+      env_->router->serve(req, plan_, conn, {env_->visitors, env_->date, &arena_, env_->router->state}, *out_);
   drop_request_data();
+  if (status == kAnswerLater) {
+    waiting_ = true;
+    waiting_conn_ = conn;  // Close exactly when !keep
+    waiting_head_only_ = req.method == Method::Head;
+    next_ = Next::Wait;
+    return HPE_PAUSED;
+  }
+  count_response(status);
   if (!keep) {
     next_ = Next::Close;
     return HPE_PAUSED;
@@ -439,9 +447,23 @@ ProtocolError Session::llhttp_error(llhttp_errno_t err, const char* at) const no
   }
 }
 
+void Session::count_response(int status) noexcept {
+  ++responses_;
+  LoopStats::bump(env_->stats->requests);
+  env_->stats->count_response(status);
+}
+
+Session::Next Session::answered(int status) noexcept {
+  waiting_ = false;
+  count_response(status);
+  return waiting_conn() == ConnHeader::Close ? Next::Close : Next::Read;
+}
+
 Session::Result Session::error_result(std::size_t consumed, OutBuf& out) noexcept {
   in_request_ = unknown_method_ = false;
   write_error(out, error_, *env_->date);
+  ++responses_;
+  env_->stats->count_protocol_error(error_);
   drop_request_data();
   return {Next::Close, consumed};
 }

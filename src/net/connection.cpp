@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "hiserve/alloc.hpp"
+#include "hiserve/response.hpp"
 #include "worker.hpp"
 
 namespace hiserve {
@@ -58,6 +59,7 @@ void Connection::give_req(Req* r) noexcept { w_->chunks().put(r); }
 
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
+  if (session_.waiting()) w_->forget(*this);
   state_ = State::Closing;
   TimeoutList::unlink(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
@@ -85,13 +87,37 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
     if (nread < 0) c->close();
     return;
   }
+  if (c->session_.waiting()) return c->hold(buf->base, static_cast<std::size_t>(nread));
   c->w_->touch_date();
   c->process(buf->base, static_cast<std::size_t>(nread));
 }
 
+void Connection::hold(const char* data, std::size_t len) noexcept {
+  tail_ = static_cast<char*>(mem::resize(tail_, tail_len_ + len));
+  std::memcpy(tail_ + tail_len_, data, len);
+  tail_len_ += static_cast<std::uint32_t>(len);
+  if (tail_len_ >= OutBuf::kFlushBytes) read_stop();  // enough queued behind the answer
+}
+
 void Connection::process(const char* data, std::size_t len) noexcept {
   assert(state_ == State::Reading);
-  const std::uint64_t before = session_.requests();
+  // Request durations, when metrics are on: a request that began in an earlier read
+  // keeps its start; every other one began with this read. One clock read per read and
+  // one per write, not per request.
+  const bool timed = w_->timing();
+  const std::uint64_t read_at = timed ? uv_hrtime() : 0;
+  if (timed && !session_.in_request()) started_ns_ = read_at;
+  std::uint64_t observed = session_.responses();
+  auto observe = [&] {
+    const std::uint64_t done = session_.responses() - observed;
+    if (!timed || done == 0) return;
+    const std::uint64_t now = uv_hrtime();
+    LoopStats& stats = w_->counters();
+    stats.observe(now - started_ns_, 1);
+    if (done > 1) stats.observe(now - read_at, done - 1);
+    observed += done;
+    started_ns_ = read_at;  // whatever is still in progress began in this read
+  };
   Flushed flushed = Flushed::Sent;
   for (;;) {
     const Session::Result r = session_.feed(data, len, out_);
@@ -100,23 +126,41 @@ void Connection::process(const char* data, std::size_t len) noexcept {
     if (r.next == Session::Next::Read) break;
     if (r.next == Session::Next::Close) {
       close_after_write_ = true;
-      if (int status = session_.error_status()) w_->counters().count_protocol_error(status);
+      break;
+    }
+    if (r.next == Session::Next::Wait) {  // after the answers so far, park until answer()
+      keep_tail(data, len);
+      w_->answer_later(*this);
       break;
     }
     // Flush: the client pipelines faster than it reads. Write what we have; if the
     // socket is full, keep the unparsed input and read nothing until the write drains.
+    observe();
     flushed = flush();
     if (flushed != Flushed::Sent) {
-      if (flushed == Flushed::Queued && len > 0) {
-        tail_ = static_cast<char*>(mem::alloc(len));
-        std::memcpy(tail_, data, len);
-        tail_len_ = static_cast<std::uint32_t>(len);
-      }
+      if (flushed == Flushed::Queued) keep_tail(data, len);
       break;
     }
   }
-  WorkerStats::bump(w_->counters().requests, session_.requests() - before);
-  if (flushed == Flushed::Sent && flush() == Flushed::Sent) after_round();
+  observe();
+  if (flushed == Flushed::Sent) resume_after_flush();
+}
+
+void Connection::keep_tail(const char* data, std::size_t len) noexcept {
+  assert(!tail_);
+  if (len == 0) return;
+  tail_ = static_cast<char*>(mem::alloc(len));
+  std::memcpy(tail_, data, len);
+  tail_len_ = static_cast<std::uint32_t>(len);
+}
+
+void Connection::answer(int status, std::string_view content_type, std::string_view body) noexcept {
+  assert(session_.waiting() && state_ != State::Closing);
+  if (w_->stopping()) session_.close_after_response();
+  write_response(out_, {status, content_type, false, body.size(), session_.waiting_conn()}, body,
+                 session_.waiting_head_only(), w_->date());
+  if (session_.answered(status) == Session::Next::Close) close_after_write_ = true;
+  if (state_ == State::Reading) resume_after_flush();  // else on_write carries on
 }
 
 Connection::Flushed Connection::flush() noexcept {
@@ -159,22 +203,33 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
   if (status < 0) return c->close();
   c->out_.consume(c->writing_);
   c->state_ = State::Reading;
-  if (c->flush() != Flushed::Sent) return;
-  if (c->tail_) {
-    char* tail = c->tail_;
-    std::uint32_t n = c->tail_len_;
-    c->tail_ = nullptr;
-    c->tail_len_ = 0;
-    c->process(tail, n);
+  c->resume_after_flush();
+}
+
+void Connection::resume_after_flush() noexcept {
+  if (flush() != Flushed::Sent) return;
+  if (tail_ && !session_.waiting() && !close_after_write_) {
+    char* tail = tail_;
+    std::uint32_t n = tail_len_;
+    tail_ = nullptr;
+    tail_len_ = 0;
+    process(tail, n);
     mem::release(tail);
     return;
   }
-  c->after_round();
+  after_round();
 }
 
 void Connection::after_round() noexcept {
   if (state_ == State::Closing) return;
   assert(state_ == State::Reading);
+  if (session_.waiting()) {
+    // No deadline until answer(); reading on, to see the client leave (and to hold
+    // what it sends meanwhile).
+    TimeoutList::unlink(*this);
+    if (tail_len_ < OutBuf::kFlushBytes) read_start();
+    return;
+  }
   if (close_after_write_ || (w_->stopping() && !session_.in_request())) return start_lingering_close();
   read_start();
   if (session_.in_head()) {

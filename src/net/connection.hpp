@@ -30,6 +30,9 @@ class Connection {
   // Graceful stop: idle connections close now, busy ones after their response.
   void stop() noexcept;
   Worker* worker() const noexcept { return w_; }
+  // The response owed since the router answered "later" (Session::Next::Wait): writes
+  // it, then carries on with the requests that came after it.
+  void answer(int status, std::string_view content_type, std::string_view body) noexcept;
 
  private:
   friend class TimeoutList;
@@ -53,7 +56,14 @@ class Connection {
   // Feeds input to the session and writes the answers.
   void process(const char* data, std::size_t len) noexcept;
   Flushed flush() noexcept;
-  // After a read's answers are out: keep reading, or start the lingering close.
+  // Keeps unparsed input until the connection may go on with it.
+  void keep_tail(const char* data, std::size_t len) noexcept;
+  // Input that arrives while an answer is owed waits behind it, up to a flush's worth.
+  void hold(const char* data, std::size_t len) noexcept;
+  // Writes the answers; once they are out, feeds the input kept meanwhile, or reads.
+  void resume_after_flush() noexcept;
+  // After a read's answers are out: keep reading, park for an owed answer, or start
+  // the lingering close.
   void after_round() noexcept;
   // FIN after the last answer, then read and drop until the client closes or the
   // linger timeout, so unread input never turns into an RST that destroys the answer.
@@ -77,7 +87,8 @@ class Connection {
   Worker* w_;
   Session session_;
   OutBuf out_;
-  char* tail_ = nullptr;  // unparsed input kept while a write is blocked
+  std::uint64_t started_ns_ = 0;  // uv_hrtime() of the current request's first read
+  char* tail_ = nullptr;  // unparsed input kept while a write is blocked or an answer owed
   std::uint32_t tail_len_ = 0;
   std::uint32_t writing_ = 0;  // bytes of out_ in the queued write
   State state_ = State::Reading;

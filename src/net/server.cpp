@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "hiserve/alloc.hpp"
+#include "ops.hpp"
 #include "worker.hpp"
 
 namespace hiserve {
@@ -33,6 +34,26 @@ int probe_port(const sockaddr* addr, socklen_t len) {
   return r;
 }
 
+// An IP literal and port into *ss, probed for "in use" when the port is fixed; 0, or a
+// libuv error with its line in *error.
+int resolve(const char* flag, const std::string& host, int port, sockaddr_storage* ss, std::string* error) {
+  socklen_t len;
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0) {
+    len = sizeof(sockaddr_in);
+  } else if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) == 0) {
+    len = sizeof(sockaddr_in6);
+  } else {
+    *error = std::string("invalid ") + flag + " " + host + ": not an IPv4 or IPv6 address";
+    return UV_EINVAL;
+  }
+  if (port == 0) return 0;
+  if (int r = probe_port(reinterpret_cast<sockaddr*>(ss), len)) {
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + uv_strerror(r);
+    return r;
+  }
+  return 0;
+}
+
 // One line of counters, for soak runs and operators (--stats-interval).
 void log_stats(const Stats& s, const CounterStatus& c) {
   char line[2048];
@@ -41,6 +62,9 @@ void log_stats(const Stats& s, const CounterStatus& c) {
   n += std::snprintf(line + n, sizeof line - n, " " #name "=%llu", static_cast<unsigned long long>(s.name));
   HISERVE_COUNTERS(HISERVE_LOG_COUNTER)
 #undef HISERVE_LOG_COUNTER
+  n += std::snprintf(line + n, sizeof line - n, " bad_requests=%llu too_large=%llu unsupported=%llu",
+                     static_cast<unsigned long long>(s.bad_requests), static_cast<unsigned long long>(s.too_large),
+                     static_cast<unsigned long long>(s.unsupported));
 #define HISERVE_LOG_STATUS(name, what) \
   n += std::snprintf(line + n, sizeof line - n, " counter_" #name "=%llu", static_cast<unsigned long long>(c.name));
   HISERVE_COUNTER_STATUS(HISERVE_LOG_STATUS)
@@ -64,26 +88,18 @@ int Server::start(std::string* error) {
   signal(SIGPIPE, SIG_IGN);
   sockaddr_storage ss{};
   auto* addr = reinterpret_cast<sockaddr*>(&ss);
-  socklen_t addr_len;
-  if (uv_ip4_addr(config_.host.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&ss)) == 0) {
-    addr_len = sizeof(sockaddr_in);
-  } else if (uv_ip6_addr(config_.host.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&ss)) == 0) {
-    addr_len = sizeof(sockaddr_in6);
-  } else {
-    *error = "invalid --host " + config_.host + ": not an IPv4 or IPv6 address";
-    return UV_EINVAL;
-  }
+  if (int r = resolve("--host", config_.host, config_.port, &ss, error)) return r;
   const std::string where = config_.host + ":" + std::to_string(config_.port);
-  if (config_.port != 0) {
-    if (int r = probe_port(addr, addr_len)) {
-      *error = "cannot listen on " + where + ": " + uv_strerror(r);
-      return r;
-    }
+  const bool metrics = config_.metrics_port >= 0;
+  sockaddr_storage metrics_ss{};
+  if (metrics) {
+    if (int r = resolve("--metrics-addr", config_.metrics_host, config_.metrics_port, &metrics_ss, error)) return r;
   }
   nworkers_ = config_.threads ? config_.threads : uv_available_parallelism();
   workers_ = std::make_unique<std::unique_ptr<Worker>[]>(nworkers_);
   for (unsigned i = 0; i < nworkers_; ++i) {
-    workers_[i] = std::make_unique<Worker>(config_, store_->counter(), open_connections_);
+    workers_[i] = std::make_unique<Worker>(config_, store_->counter(), open_connections_, kHiRouter, nullptr,
+                                           metrics, i);
     const char* what = "";
     if (int r = workers_[i]->listen(addr, &what)) {
       *error = std::string("cannot listen on ") + where + ": " + what + ": " + uv_strerror(r);
@@ -98,18 +114,37 @@ int Server::start(std::string* error) {
         reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(static_cast<std::uint16_t>(port_));
     }
   }
+  if (metrics) {
+    ops_ = std::make_unique<Ops>(*this);
+    metrics_worker_ = std::make_unique<Worker>(config_, store_->counter(), metrics_connections_, ops_->router(),
+                                               ops_.get(), true, 0);
+    const char* what = "";
+    int r = metrics_worker_->listen(reinterpret_cast<sockaddr*>(&metrics_ss), &what);
+    if (r == 0) r = ops_->attach(metrics_worker_->loop());
+    if (r != 0) {
+      *error = "cannot listen on " + config_.metrics_host + ":" + std::to_string(config_.metrics_port) +
+               " (--metrics-addr): " + what + ": " + uv_strerror(r);
+      metrics_worker_.reset();
+      workers_.reset();
+      return r;
+    }
+    metrics_port_ = metrics_worker_->bound_port();
+  }
   store_->start();
   for (unsigned i = 0; i < nworkers_; ++i) workers_[i]->run_thread();
+  if (metrics_worker_) metrics_worker_->run_thread();
   started_ = true;
   return 0;
 }
 
 void Server::stop() noexcept {
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->request_stop();
+  if (metrics_worker_) metrics_worker_->request_stop();
 }
 
 void Server::wait() noexcept {
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->join();
+  if (metrics_worker_) metrics_worker_->join();
   if (store_) store_->stop();
 }
 
@@ -149,7 +184,7 @@ Stats Server::stats() const noexcept {
   Stats s{};
   s.open_connections = open_connections_.load(std::memory_order_relaxed);
   for (unsigned i = 0; i < nworkers_ && workers_; ++i) workers_[i]->stats().add_to(s);
-  s.protocol_errors = s.bad_requests + s.too_large + s.unsupported;
+  finish(s);
   return s;
 }
 

@@ -1,11 +1,14 @@
 #include "worker.hpp"
 
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <new>
 
 #include "hiserve/alloc.hpp"
+#include "ops.hpp"
 
 namespace hiserve {
 namespace {
@@ -18,25 +21,19 @@ std::uint64_t to_ms(double s) { return static_cast<std::uint64_t>(s * 1000 + 0.5
 uv_handle_t* handle(void* h) { return static_cast<uv_handle_t*>(h); }
 }  // namespace
 
-void WorkerStats::count_protocol_error(int status) noexcept {
-  bump(status == 400 ? bad_requests : status == 413 || status == 431 ? too_large : unsupported);
-}
-
-void WorkerStats::add_to(Stats& s) const noexcept {
-#define HISERVE_ADD_COUNTER(name, what) s.name += name.load(std::memory_order_relaxed);
-  HISERVE_COUNTERS(HISERVE_ADD_COUNTER)
-#undef HISERVE_ADD_COUNTER
-}
-
-Worker::Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept
+Worker::Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections,
+               const Router& router, Ops* ops, bool timed, unsigned index) noexcept
     : config_(config),
       open_connections_(open_connections),
+      ops_(ops),
+      index_(index),
       chunks_(kChunkSize),
       conn_blocks_(mem::align_up(sizeof(Connection), 16)),
-      env_{config.limits, &chunks_, &visitors, &date_},
+      env_{config.limits, &chunks_, &visitors, &date_, &stats_, &router},
       lists_{TimeoutList(to_ms(config.header_timeout_s)), TimeoutList(to_ms(config.idle_timeout_s)),
              TimeoutList(std::min(kLingerMs, to_ms(config.idle_timeout_s)))},
-      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))) {}
+      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))),
+      timed_(timed) {}
 
 Worker::~Worker() {
   if (loop_ready_) {
@@ -92,6 +89,11 @@ int Worker::bound_port() const noexcept {
 
 void Worker::run_thread() {
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  // Named for top -H, perf and /proc/PID/task: "hiserve-loop-N", "hiserve-metrics".
+  char name[16];
+  if (ops_) std::snprintf(name, sizeof name, "hiserve-metrics");
+  else std::snprintf(name, sizeof name, "hiserve-loop-%u", index_);
+  pthread_setname_np(thread_.native_handle(), name);
 }
 
 void Worker::join() {
@@ -122,21 +124,21 @@ void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   if (status < 0) {
     // On EMFILE libuv drains the backlog itself (its reserve-fd trick) and calls back
     // only if that fails, so the listener does not spin; errors are only counted.
-    WorkerStats::bump(w.stats_.accept_errors);
+    LoopStats::bump(w.stats_.accept_errors);
     return;
   }
   auto* c = new (w.conn_blocks_.get()) Connection(w);
   ++w.live_;
   const std::int64_t open = w.open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (c->accept(listener) != 0) {
-    WorkerStats::bump(w.stats_.accept_errors);
+    LoopStats::bump(w.stats_.accept_errors);
     return;
   }
   if (open > static_cast<std::int64_t>(w.config_.max_connections) || w.stopping_) {
-    WorkerStats::bump(w.stats_.rejected);
+    LoopStats::bump(w.stats_.rejected);
     return c->close();
   }
-  WorkerStats::bump(w.stats_.accepted);
+  LoopStats::bump(w.stats_.accepted);
   c->start();
 }
 
@@ -149,7 +151,7 @@ void Worker::connection_gone(Connection* c) noexcept {
 
 void Worker::close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept {
   for (TimeoutList& l = list(kind); Connection* c = l.front_due(now);) {
-    if (counter) WorkerStats::bump(*counter);  // before the close a client can see
+    if (counter) LoopStats::bump(*counter);  // before the close a client can see
     c->close();                                // unlinks it
   }
 }
@@ -164,7 +166,22 @@ void Worker::on_tick(uv_timer_t* t) noexcept {
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
     if (w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
   }
+  w.publish_pool_bytes();
 }
+
+void Worker::publish_pool_bytes() noexcept {
+  std::uint64_t held = 0, used = 0;
+  for (const BlockPool* p : {&chunks_, &conn_blocks_}) {
+    held += (p->in_use() + p->free_count()) * p->block_size();
+    used += p->in_use() * p->block_size();
+  }
+  LoopStats::set(stats_.pool_held_bytes, held);
+  LoopStats::set(stats_.pool_used_bytes, used);
+}
+
+void Worker::answer_later(Connection& c) noexcept { ops_->wait_here(c); }
+
+void Worker::forget(Connection& c) noexcept { ops_->forget(c); }
 
 void Worker::on_wake(uv_async_t* a) noexcept {
   Worker& w = *static_cast<Worker*>(a->data);
@@ -189,6 +206,7 @@ void Worker::stop_all(bool forced) noexcept {
 void Worker::begin_stop() noexcept {
   stopping_ = true;
   uv_close(handle(&listener_), nullptr);
+  if (ops_) ops_->stop();  // a running profile answers now, with what it has
   stop_all(false);
   uv_timer_start(&grace_, on_grace, to_ms(config_.shutdown_grace_s), 0);
   maybe_finish_stop();

@@ -18,21 +18,6 @@
 
 namespace hiserve {
 
-// Counters one loop writes and anyone may read; single writer, so plain relaxed
-// load+store, no locked instruction.
-struct alignas(64) WorkerStats {
-#define HISERVE_WORKER_COUNTER(name, what) std::atomic<std::uint64_t> name{0};
-  HISERVE_COUNTERS(HISERVE_WORKER_COUNTER)
-#undef HISERVE_WORKER_COUNTER
-  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  // Counts a protocol error by the status it was answered with.
-  void count_protocol_error(int status) noexcept;
-  // Adds these counters to s.
-  void add_to(Stats& s) const noexcept;
-};
-
 // Which deadline a connection is waiting on.
 enum class Timeout : std::uint8_t {
   Header,  // a request head has started: it must complete in time
@@ -40,9 +25,14 @@ enum class Timeout : std::uint8_t {
   Linger,  // lingering close after the last answer
 };
 
+class Ops;
+
 class Worker {
  public:
-  Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections) noexcept;
+  // A loop of the public listener (router kHiRouter, no ops), or the metrics
+  // listener's (the ops router and its Ops). Request durations are timed when `timed`.
+  Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections,
+         const Router& router, Ops* ops, bool timed, unsigned index) noexcept;
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -55,14 +45,21 @@ class Worker {
   void join();
   // Asks the loop to stop gracefully (thread-safe).
   void request_stop() noexcept;
-  const WorkerStats& stats() const noexcept { return stats_; }
+  const LoopStats& stats() const noexcept { return stats_; }
 
   // For this loop's connections.
   uv_loop_t* loop() noexcept { return &loop_; }
   const SessionEnv& session_env() const noexcept { return env_; }
   BlockPool& chunks() noexcept { return chunks_; }
-  WorkerStats& counters() noexcept { return stats_; }
+  LoopStats& counters() noexcept { return stats_; }
+  const DateCache& date() const noexcept { return date_; }
   bool stopping() const noexcept { return stopping_; }
+  bool timing() const noexcept { return timed_; }
+  // c's router answers later (Session::Next::Wait): Ops calls c.answer(); until then
+  // c reads nothing and has no deadline.
+  void answer_later(Connection& c) noexcept;
+  // c is closing while an answer is owed to it.
+  void forget(Connection& c) noexcept;
   // Every connection of a loop reads into the loop's one buffer: a connection keeps
   // nothing between reads but what its parser pinned in its arena.
   uv_buf_t read_buffer() noexcept { return uv_buf_init(read_buf_, kReadBufSize); }
@@ -83,6 +80,8 @@ class Worker {
   TimeoutList& list(Timeout kind) noexcept { return lists_[static_cast<int>(kind)]; }
   // Closes the connections whose deadline in `kind` has passed, counting each.
   void close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept;
+  // Publishes the pools' sizes for the metrics (the pools themselves are this loop's).
+  void publish_pool_bytes() noexcept;
   // Calls stop() (or close(), when forced) on every connection of this loop.
   void stop_all(bool forced) noexcept;
   void begin_stop() noexcept;
@@ -90,12 +89,14 @@ class Worker {
 
   const Config& config_;
   std::atomic<std::int64_t>& open_connections_;
+  Ops* ops_;
+  unsigned index_;
   uv_loop_t loop_;
   BlockPool chunks_;       // arena and output chunks, queued write requests
   BlockPool conn_blocks_;  // Connection objects
   DateCache date_;
   SessionEnv env_;
-  WorkerStats stats_;
+  LoopStats stats_;
   TimeoutList lists_[3];
   char* read_buf_;
   std::uint64_t date_checked_ms_ = 0;
@@ -110,6 +111,7 @@ class Worker {
   unsigned ticks_per_trim_ = 1;
   bool loop_ready_ = false;
   bool stopping_ = false;
+  bool timed_;
 };
 
 }  // namespace hiserve

@@ -80,6 +80,7 @@ class LeaseService final : public VisitorStore {
     s.leases = counter_.leases();
     s.left = counter_.left();
     s.unavailable = counter_.unavailable();
+    s.served = counter_.tickets() - s.unavailable;
     s.block = block_now_.load(std::memory_order_relaxed);
     s.refill_last_us = refill_last_us_.load(std::memory_order_relaxed);
     s.refill_worst_us = refill_worst_us_.load(std::memory_order_relaxed);

@@ -16,6 +16,7 @@
 #include "hiserve/handler.hpp"
 #include "hiserve/multipart.hpp"
 #include "hiserve/out_buf.hpp"
+#include "hiserve/stats.hpp"
 
 namespace hiserve {
 
@@ -25,6 +26,7 @@ struct SessionEnv {
   BlockPool* chunks;
   LeasedCounter* visitors;
   const DateCache* date;
+  LoopStats* stats;  // the loop's: responses by status, protocol errors by kind
   const Router* router = &kHiRouter;
 };
 
@@ -35,6 +37,8 @@ class Session {
     Read,   // everything was consumed: write out, then read more
     Flush,  // out is full: write it, then feed the rest (data + consumed)
     Close,  // write out, then close; the rest of the input is ignored
+    Wait,   // the router answers later: write out, keep the rest (data + consumed),
+            // read nothing until answered(), then feed the rest
   };
   struct Result {
     Next next;
@@ -59,8 +63,18 @@ class Session {
   void close_after_response() noexcept { close_requested_ = true; }
   // Status of the last protocol error sent (0: none); the connection closes after it.
   int error_status() const noexcept { return failed_ ? status_of(error_) : 0; }
-  // Requests answered so far.
-  std::uint64_t requests() const noexcept { return requests_; }
+  // Final responses written so far: the router's and a protocol error's.
+  std::uint64_t responses() const noexcept { return responses_; }
+
+  // After Next::Wait: a request's response is owed. Its Connection header, and whether
+  // it is to a HEAD (no body).
+  bool waiting() const noexcept { return waiting_; }
+  ConnHeader waiting_conn() const noexcept {
+    return close_requested_ && waiting_conn_ != ConnHeader::Close ? ConnHeader::Close : waiting_conn_;
+  }
+  bool waiting_head_only() const noexcept { return waiting_head_only_; }
+  // The owed response (of that status) has been written; what next.
+  Next answered(int status) noexcept;
 
  private:
   friend struct SessionCallbacks;
@@ -107,6 +121,8 @@ class Session {
   bool scan_unknown_method(const char* p, std::size_t n) noexcept;
   // Serves the current request (its body read, or not needed) and decides what next.
   int respond() noexcept;
+  // Counts a response of the router's.
+  void count_response(int status) noexcept;
   // Forgets the current request's strings and hands its arena memory back.
   void drop_request_data() noexcept;
   // Copies what the current request still needs out of the read buffer.
@@ -139,7 +155,7 @@ class Session {
   Plan plan_;
   TargetSpans target_spans_;
   std::uint64_t body_bytes_ = 0;
-  std::uint64_t requests_ = 0;
+  std::uint64_t responses_ = 0;
   ProtocolError error_ = ProtocolError::BadRequest;  // valid when failed_
   // The header name being parsed, as far as it matters: the names we look for are
   // shorter than the buffer, so a longer name is simply Other.
@@ -158,6 +174,9 @@ class Session {
   bool bad_name_ = false;        // a header name that is not a token (Go checks it last)
   bool head_check_ = false;      // paused at the head's end to place a bare LF
   bool last_was_post_ = false;   // Go skips up to 4 CR/LF bytes before a request only then
+  bool waiting_ = false;         // a response is owed (Next::Wait)
+  bool waiting_head_only_ = false;
+  ConnHeader waiting_conn_ = ConnHeader::None;
   bool unknown_method_ = false;  // reading a request line llhttp refused at its method
   bool method_seen_ = false;     // ... whose method has a byte
   bool method_done_ = false;     // ... and ended at a space

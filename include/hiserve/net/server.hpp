@@ -14,6 +14,7 @@
 
 namespace hiserve {
 
+class Ops;
 class Worker;
 
 class Server {
@@ -23,12 +24,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Opens the visitor store (before anything listens), binds every loop's listener and
-  // starts the loop threads. 0, or a negative code with a one-line explanation in
+  // Opens the visitor store (before anything listens), binds every loop's listener (and
+  // the metrics listener, when configured) and starts the loop threads. 0, or a negative code with a one-line explanation in
   // *error.
   int start(std::string* error);
   // The port the listeners are bound to (the real one when Config::port was 0).
   int port() const noexcept { return port_; }
+  // The metrics listener's port, or -1 when it is off.
+  int metrics_port() const noexcept { return metrics_port_; }
   // Stops accepting, lets in-flight responses finish, closes idle connections; returns
   // at once. Thread-safe; a second call does nothing.
   void stop() noexcept;
@@ -40,6 +43,8 @@ class Server {
   // 0, or a negative libuv error code if the signal watchers could not be set up.
   int run_until_signal();
 
+  // The public listener's figures, summed over its loops (the metrics listener's own
+  // requests are not in them).
   Stats stats() const noexcept;
   CounterStatus counter_status() const noexcept;
   // The counter the loops take visitor numbers from (after start()).
@@ -53,6 +58,11 @@ class Server {
   std::unique_ptr<std::unique_ptr<Worker>[]> workers_;
   unsigned nworkers_ = 0;
   int port_ = 0;
+  // The metrics listener: its routes and its loop (with its own connection count).
+  std::unique_ptr<Ops> ops_;
+  alignas(64) std::atomic<std::int64_t> metrics_connections_{0};
+  std::unique_ptr<Worker> metrics_worker_;
+  int metrics_port_ = -1;
   bool started_ = false;
 };
 

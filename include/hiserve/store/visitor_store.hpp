@@ -20,6 +20,7 @@ namespace hiserve {
   X(leases, "leases installed")                                                         \
   X(left, "leased numbers not handed out yet")                                          \
   X(unavailable, "/hi answers 503 for want of a leased number")                         \
+  X(served, "visitor numbers handed out")                                               \
   X(block, "numbers per lease, now")                                                    \
   X(refill_last_us, "microseconds the last lease took to arrive")                       \
   X(refill_worst_us, "microseconds the slowest lease took to arrive")
