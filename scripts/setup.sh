@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(
   meson ninja-build pkg-config cmake g++ curl
   libuv1-dev node-llhttp libmimalloc-dev doctest-dev libhiredis-dev redis-server prometheus
+  libsystemd-dev systemd
   libbenchmark-dev libbenchmark-tools wrk
   libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy
   golang-go nginx-light heaptrack linux-perf valgrind gcovr

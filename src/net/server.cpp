@@ -1,13 +1,15 @@
 #include "hiserve/net/server.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
+#ifdef HISERVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "addresses.hpp"
 #include "hiserve/alloc.hpp"
 #include "ops.hpp"
 #include "worker.hpp"
@@ -22,36 +24,14 @@ void route_libuv_allocator() {
   std::call_once(once, [] { uv_replace_allocator(mem::alloc, mem::resize, mem::alloc_zeroed, mem::release); });
 }
 
-// SO_REUSEPORT would let a second server silently share the port; a plain bind
-// first tells "in use" apart.
-int probe_port(const sockaddr* addr, socklen_t len) {
-  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return uv_translate_sys_error(errno);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  int r = bind(fd, addr, len) == 0 ? 0 : uv_translate_sys_error(errno);
-  ::close(fd);
-  return r;
-}
-
-// An IP literal and port into *ss, probed for "in use" when the port is fixed; 0, or a
-// libuv error with its line in *error.
-int resolve(const char* flag, const std::string& host, int port, sockaddr_storage* ss, std::string* error) {
-  socklen_t len;
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(ss)) == 0) {
-    len = sizeof(sockaddr_in);
-  } else if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(ss)) == 0) {
-    len = sizeof(sockaddr_in6);
-  } else {
-    *error = std::string("invalid ") + flag + " " + host + ": not an IPv4 or IPv6 address";
-    return UV_EINVAL;
-  }
-  if (port == 0) return 0;
-  if (int r = probe_port(reinterpret_cast<sockaddr*>(ss), len)) {
-    *error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + uv_strerror(r);
-    return r;
-  }
-  return 0;
+// Tells systemd (Type=notify) how the service stands; nothing without NOTIFY_SOCKET
+// or a build without libsystemd.
+void notify_systemd(const char* state) {
+#ifdef HISERVE_SYSTEMD
+  sd_notify(0, state);
+#else
+  (void)state;
+#endif
 }
 
 // One line of counters, for soak runs and operators (--stats-interval).
@@ -86,32 +66,28 @@ int Server::start(std::string* error) {
   if (!store_) return UV_EINVAL;
   // A peer that resets while we write must cost an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
-  sockaddr_storage ss{};
-  auto* addr = reinterpret_cast<sockaddr*>(&ss);
-  if (int r = resolve("--host", config_.host, config_.port, &ss, error)) return r;
-  const std::string where = config_.host + ":" + std::to_string(config_.port);
+  std::vector<sockaddr_storage> addrs, metrics_addrs;
+  if (int r = listen_addresses("--host", config_.host, config_.port, &addrs, error)) return r;
   const bool metrics = config_.metrics_port >= 0;
-  sockaddr_storage metrics_ss{};
   if (metrics) {
-    if (int r = resolve("--metrics-addr", config_.metrics_host, config_.metrics_port, &metrics_ss, error)) return r;
+    if (int r = listen_addresses("--metrics-addr", config_.metrics_host, config_.metrics_port, &metrics_addrs, error))
+      return r;
   }
+  const std::string where = config_.host + ":" + std::to_string(config_.port);
   nworkers_ = config_.threads ? config_.threads : uv_available_parallelism();
   workers_ = std::make_unique<std::unique_ptr<Worker>[]>(nworkers_);
   for (unsigned i = 0; i < nworkers_; ++i) {
     workers_[i] = std::make_unique<Worker>(config_, store_->counter(), open_connections_, kHiRouter, nullptr,
                                            metrics, i);
     const char* what = "";
-    if (int r = workers_[i]->listen(addr, &what)) {
+    if (int r = workers_[i]->listen(addrs.data(), addrs.size(), &what)) {
       *error = std::string("cannot listen on ") + where + ": " + what + ": " + uv_strerror(r);
       workers_.reset();
       return r;
     }
     if (i == 0) {  // port 0: the others join the port the first one got
       port_ = workers_[0]->bound_port();
-      if (ss.ss_family == AF_INET6)
-        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(static_cast<std::uint16_t>(port_));
-      else
-        reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(static_cast<std::uint16_t>(port_));
+      for (sockaddr_storage& ss : addrs) set_port(ss, port_);
     }
   }
   if (metrics) {
@@ -119,7 +95,7 @@ int Server::start(std::string* error) {
     metrics_worker_ = std::make_unique<Worker>(config_, store_->counter(), metrics_connections_, ops_->router(),
                                                ops_.get(), true, 0);
     const char* what = "";
-    int r = metrics_worker_->listen(reinterpret_cast<sockaddr*>(&metrics_ss), &what);
+    int r = metrics_worker_->listen(metrics_addrs.data(), metrics_addrs.size(), &what);
     if (r == 0) r = ops_->attach(metrics_worker_->loop());
     if (r != 0) {
       *error = "cannot listen on " + config_.metrics_host + ":" + std::to_string(config_.metrics_port) +
@@ -171,7 +147,11 @@ int Server::run_until_signal() {
     };
     r = uv_timer_start(&stats_timer, on_stats, ms, ms);
   }
-  if (r == 0) uv_run(&loop, UV_RUN_DEFAULT);  // until a signal
+  if (r == 0) {
+    notify_systemd("READY=1");  // every loop listens and the store is open (start())
+    uv_run(&loop, UV_RUN_DEFAULT);  // until a signal
+  }
+  notify_systemd("STOPPING=1");
   stop();
   uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <new>
 
+#include "addresses.hpp"
 #include "hiserve/alloc.hpp"
 #include "ops.hpp"
 
@@ -47,7 +48,7 @@ Worker::~Worker() {
   mem::release(read_buf_);
 }
 
-int Worker::listen(const struct sockaddr* addr, const char** what) noexcept {
+int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept {
   *what = "uv_loop_init";
   if (int r = uv_loop_init(&loop_)) return r;
   loop_ready_ = true;
@@ -57,19 +58,29 @@ int Worker::listen(const struct sockaddr* addr, const char** what) noexcept {
   if (int r = uv_timer_init(&loop_, &grace_)) return r;
   if (int r = uv_async_init(&loop_, &wake_, on_wake)) return r;
   tick_.data = grace_.data = wake_.data = this;
-  *what = "socket";
-  if (int r = uv_tcp_init_ex(&loop_, &listener_, addr->sa_family)) return r;
-  listener_.data = this;
-  // Debian's libuv 1.44 has no UV_TCP_REUSEPORT: set it on the fd before bind, so each
-  // loop gets its own accept queue and the kernel spreads connections over them.
-  uv_os_fd_t fd;
-  if (int r = uv_fileno(handle(&listener_), &fd)) return r;
-  int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return uv_translate_sys_error(errno);
-  *what = "bind";
-  if (int r = uv_tcp_bind(&listener_, addr, 0)) return r;
-  *what = "listen";
-  if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, on_connection)) return r;
+  listeners_ = std::make_unique<uv_tcp_t[]>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    sockaddr_storage ss = addrs[i];
+    if (i > 0 && port_of(ss) == 0) set_port(ss, bound_port());  // port 0: the first one's, everywhere
+    const auto* addr = reinterpret_cast<const sockaddr*>(&ss);
+    uv_tcp_t* l = &listeners_[i];
+    *what = "socket";
+    if (int r = uv_tcp_init_ex(&loop_, l, addr->sa_family)) return r;
+    ++nlisteners_;
+    l->data = this;
+    // Debian's libuv 1.44 has no UV_TCP_REUSEPORT: set it on the fd before bind, so
+    // each loop gets its own accept queue and the kernel spreads connections over them.
+    uv_os_fd_t fd;
+    if (int r = uv_fileno(handle(l), &fd)) return r;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return uv_translate_sys_error(errno);
+    *what = "bind";
+    // Beside other addresses (a name's), an IPv6 one takes IPv6 alone, as nginx's do.
+    const unsigned flags = count > 1 && addr->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
+    if (int r = uv_tcp_bind(l, addr, flags)) return r;
+    *what = "listen";
+    if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(l), kBacklog, on_connection)) return r;
+  }
   // The sweep runs a few times per shortest timeout, at most once a second.
   std::uint64_t shortest = std::min({list(Timeout::Header).timeout_ms(), list(Timeout::Idle).timeout_ms(),
                                      list(Timeout::Linger).timeout_ms()});
@@ -82,9 +93,8 @@ int Worker::listen(const struct sockaddr* addr, const char** what) noexcept {
 int Worker::bound_port() const noexcept {
   sockaddr_storage ss;
   int len = sizeof ss;
-  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return -1;
-  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-  return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  if (nlisteners_ == 0 || uv_tcp_getsockname(&listeners_[0], reinterpret_cast<sockaddr*>(&ss), &len) != 0) return -1;
+  return port_of(ss);
 }
 
 void Worker::run_thread() {
@@ -205,7 +215,7 @@ void Worker::stop_all(bool forced) noexcept {
 
 void Worker::begin_stop() noexcept {
   stopping_ = true;
-  uv_close(handle(&listener_), nullptr);
+  for (std::size_t i = 0; i < nlisteners_; ++i) uv_close(handle(&listeners_[i]), nullptr);
   if (ops_) ops_->stop();  // a running profile answers now, with what it has
   stop_all(false);
   uv_timer_start(&grace_, on_grace, to_ms(config_.shutdown_grace_s), 0);

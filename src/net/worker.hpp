@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 #include "connection.hpp"
@@ -37,9 +38,10 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Sets up the loop and binds its listener; 0 or a libuv error (*what says which step).
-  int listen(const struct sockaddr* addr, const char** what) noexcept;
-  // Bound port of this worker's listener, or -1.
+  // Sets up the loop and binds a listener on each address (all with one port); 0 or a
+  // libuv error (*what says which step).
+  int listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept;
+  // Bound port of this worker's listeners, or -1.
   int bound_port() const noexcept;
   void run_thread();
   void join();
@@ -100,7 +102,8 @@ class Worker {
   TimeoutList lists_[3];
   char* read_buf_;
   std::uint64_t date_checked_ms_ = 0;
-  uv_tcp_t listener_;
+  std::unique_ptr<uv_tcp_t[]> listeners_;  // one per address --host resolved to
+  std::size_t nlisteners_ = 0;
   uv_timer_t tick_;
   uv_timer_t grace_;
   uv_async_t wake_;

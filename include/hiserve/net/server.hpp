@@ -38,8 +38,9 @@ class Server {
   // Blocks until every loop thread has exited, then stops the visitor store (a file
   // store records the exact next number).
   void wait() noexcept;
-  // After start(): blocks until SIGINT or SIGTERM, logging Stats to stderr every
-  // config().stats_interval_s meanwhile, then stops gracefully and waits for the loops.
+  // After start(): tells systemd READY=1 (Type=notify, when NOTIFY_SOCKET is set), blocks
+  // until SIGINT or SIGTERM, logging Stats to stderr every config().stats_interval_s
+  // meanwhile, then tells systemd STOPPING=1, stops gracefully and waits for the loops.
   // 0, or a negative libuv error code if the signal watchers could not be set up.
   int run_until_signal();
 
