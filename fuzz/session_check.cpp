@@ -77,10 +77,9 @@ struct Rng {
   }
 };
 
-}  // namespace
-
-std::string check_session_input(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return "";
+// Runs the input through a Session, quick heads on or off; "" or what broke, and
+// everything the session wrote (with where it closed) in *transcript.
+std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_heads, std::string* transcript) {
   const std::uint8_t opts = data[0];
   static constexpr std::size_t kHead[] = {64, 300, 8192, 8192};
   static constexpr std::size_t kBody[] = {0, 10, 1000, 1 << 20};
@@ -101,6 +100,7 @@ std::string check_session_input(const std::uint8_t* data, std::size_t size) {
     visitors.install(1, hiserve::kEveryNumber);
     hiserve::LoopStats stats;
     hiserve::SessionEnv env{limits, &pool, &visitors, &date, &stats};
+    env.quick_heads = quick_heads;
     Session session(env);
     hiserve::OutBuf out(pool);
     int responses = 0;
@@ -140,6 +140,8 @@ std::string check_session_input(const std::uint8_t* data, std::size_t size) {
         if (!error.empty()) break;
       }
       std::free(buf);
+      *transcript += written;
+      if (closed) *transcript += "\n[closed]";
       Parsed p = parse_responses(written);
       if (!p.error.empty() && error.empty()) error = p.error;
       responses += p.responses;
@@ -154,6 +156,18 @@ std::string check_session_input(const std::uint8_t* data, std::size_t size) {
       error = "wrote " + std::to_string(responses) + " responses for " + std::to_string(expected) + " answers";
   }
   if (error.empty() && pool.in_use() != 0) error = "pool blocks still in use after the session ended";
+  return error;
+}
+
+}  // namespace
+
+std::string check_session_input(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return "";
+  std::string quick, slow;
+  std::string error = run_session(data, size, true, &quick);
+  if (error.empty()) error = run_session(data, size, false, &slow);
+  // The quick head reader must answer exactly as llhttp does, read for read.
+  if (error.empty() && quick != slow) error = "quick heads answered otherwise than llhttp";
   return error;
 }
 

@@ -1,5 +1,6 @@
 // One fuzz input run through a Session the way a connection runs it, with every
-// invariant hiserve promises checked. Shared by the libFuzzer target and by the test
+// invariant hiserve promises checked, twice: with quick heads (quick_head.hpp) and with
+// llhttp reading everything, which must write the same bytes. Shared by the libFuzzer target and by the test
 // that replays the seed corpus and past findings in the normal suite.
 //
 // Input: byte 0 picks the limits, the read size scale and whether a graceful stop

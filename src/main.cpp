@@ -21,8 +21,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hiserve: %s\n", error.c_str());
     return 1;
   }
-  std::fprintf(stderr, "Starting on port %d\n", server.port());
-  if (server.metrics_port() >= 0)
-    std::fprintf(stderr, "Metrics on %s port %d\n", cli.config.metrics_host.c_str(), server.metrics_port());
-  return server.run_until_signal() == 0 ? 0 : 1;
+  // Logged once a signal would stop it gracefully: whoever reads the line may send one.
+  return server.run_until_signal([](const Server& s) {
+           std::fprintf(stderr, "Starting on port %d\n", s.port());
+           if (s.metrics_port() >= 0)
+             std::fprintf(stderr, "Metrics on %s port %d\n", s.config().metrics_host.c_str(), s.metrics_port());
+         }) == 0
+             ? 0
+             : 1;
 }

@@ -94,11 +94,15 @@ FormValue form_value(std::string_view encoded, std::string_view key, Arena& aren
 }
 
 bool is_word(std::string_view s) noexcept {
-  for (char c : s) {
-    bool w = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             c == '_';
-    if (!w) return false;
-  }
+  static constexpr auto kWord = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+    t['_'] = true;
+    return t;
+  }();
+  for (char c : s)
+    if (!kWord[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 

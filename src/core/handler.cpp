@@ -1,5 +1,7 @@
 #include "hiserve/handler.hpp"
 
+#include <cstring>
+
 #include "hiserve/form.hpp"
 #include "hiserve/media_type.hpp"
 #include "hiserve/strings.hpp"
@@ -38,13 +40,10 @@ Plan plan_hi(const RequestHead& head, Arena& arena) {
     return plan;
   }
   const std::string_view path = t.escaped ? decoded_path(t.path, arena) : t.path;
-  // ServeMux cleans every path but CONNECT's, and redirects to the clean one.
-  if (head.method != Method::Connect && !is_clean_path(path)) {
-    plan.handler = kRedirect;
-    return plan;
-  }
+  // ServeMux cleans every path but CONNECT's ("/hi" is clean), and redirects to the
+  // clean one.
   if (path != "/hi") {
-    plan.handler = kNotFoundPage;
+    plan.handler = head.method != Method::Connect && !is_clean_path(path) ? kRedirect : kNotFoundPage;
     return plan;
   }
   plan.handler = kHi;
@@ -140,8 +139,15 @@ int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& 
 
 int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
-  const std::string_view color = color_of(req, *ctx.arena).value;
-  if (!is_word(color)) {
+  // The query the demo's links send, "color=WORD" and nothing else, needs no pair
+  // splitting and no decoding: a word is its own value.
+  const std::string_view query = req.parts.query;
+  std::string_view color;
+  const bool plain = req.form_body.empty() && req.parts.ok && query.size() >= 6 &&
+                     std::memcmp(query.data(), "color=", 6) == 0 &&
+                     is_word(color = {query.data() + 6, query.size() - 6});
+  if (!plain) color = color_of(req, *ctx.arena).value;
+  if (!plain && !is_word(color)) {
     write_response(out, {400, kTextPlain, true, kInvalid.size(), conn}, kInvalid, head_only, *ctx.date);
     return 400;
   }

@@ -1,6 +1,7 @@
 #include "hiserve/response.hpp"
 
-#include <charconv>
+#include <array>
+#include <cstring>
 
 namespace hiserve {
 
@@ -16,7 +17,38 @@ std::string_view reason_phrase(int status) noexcept {
 }
 
 char* write_uint(char* p, std::uint64_t v) noexcept {
-  return std::to_chars(p, p + 20, v).ptr;
+  // Two digits a step from a table (the visitor number and Content-Length of every
+  // answer): std::to_chars spent about twice the instructions.
+  static constexpr auto kPairs = [] {
+    std::array<char, 200> t{};
+    for (int i = 0; i < 100; ++i) t[2 * i] = static_cast<char>('0' + i / 10), t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    return t;
+  }();
+  if (v < 100) {  // Content-Length of most answers
+    if (v < 10) {
+      *p = static_cast<char>('0' + v);
+      return p + 1;
+    }
+    std::memcpy(p, &kPairs[v * 2], 2);
+    return p + 2;
+  }
+  int n = 3;
+  for (std::uint64_t bound = 1000; n < 20 && v >= bound; bound *= 10) ++n;
+  char* const end = p + n;
+  char* q = end;
+  while (v >= 100) {
+    const std::size_t pair = static_cast<std::size_t>(v % 100) * 2;
+    v /= 100;
+    *--q = kPairs[pair + 1];
+    *--q = kPairs[pair];
+  }
+  if (v >= 10) {
+    *--q = kPairs[v * 2 + 1];
+    *--q = kPairs[v * 2];
+  } else {
+    *--q = static_cast<char>('0' + v);
+  }
+  return end;
 }
 
 char* write_head(char* p, const ResponseHead& h, const DateCache& date) noexcept {

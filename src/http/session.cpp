@@ -8,6 +8,7 @@
 #include "hiserve/response.hpp"
 #include "hiserve/strings.hpp"
 #include "hiserve/uri.hpp"
+#include "quick_head.hpp"
 
 namespace hiserve {
 namespace {
@@ -121,6 +122,9 @@ int Session::check_head_size(const char* upto) noexcept {
 }
 
 unsigned Session::crlf_run_before(const char* p) const noexcept {
+  // The common case first: a head's "\r\n\r\n" right before p, and no more.
+  const char* five = p - feed_start_ >= 5 ? p - 5 : p == feed_start_ && tail_len_ >= 5 ? tail_ + tail_len_ - 5 : nullptr;
+  if (five && std::memcmp(five + 1, "\r\n\r\n", 4) == 0 && five[0] != '\r' && five[0] != '\n') return 4;
   // The k-th byte before p, from this feed or the tail of the ones before (0: none).
   auto before = [&](long k) -> char {
     if (p - feed_start_ >= k) return p[-k];
@@ -346,23 +350,23 @@ int Session::on_message_complete() noexcept {
 int Session::respond() noexcept {
   in_request_ = false;
   ended_ = parser_.flags & F_CHUNKED ? Ended::Chunked : body_bytes_ > 0 ? Ended::Body : Ended::Head;
-  bool keep = !parser_.upgrade && !close_requested_ && !plan_.close &&
-              !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit);
-  ConnHeader conn;
-  if (parser_.http_minor == 0) {
-    // HTTP/1.0 stays open only when the first Connection header names keep-alive.
-    keep = keep && has_token(connection_.view(), "keep-alive");
-    conn = keep ? ConnHeader::KeepAlive : ConnHeader::Close;
-  } else {
-    keep = keep && !(parser_.flags & F_CONNECTION_CLOSE);
-    conn = keep ? ConnHeader::None : ConnHeader::Close;
-  }
+  // HTTP/1.0 stays open only when the first Connection header names keep-alive.
+  const bool wants_keep_alive = parser_.http_minor == 0 ? has_token(connection_.view(), "keep-alive")
+                                                        : !(parser_.flags & F_CONNECTION_CLOSE);
   const Request req{method_of(parser_.method), target_.view(),
                     plan_.body == BodyUse::Urlencoded ? body_.view() : std::string_view{},
                     multipart_ ? multipart_->value() : FormValue{}, target_spans_.in(target_.view())};
+  const int r = answer(req, parser_.http_minor, wants_keep_alive && !parser_.upgrade &&
+                                                    !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit));
+  drop_request_data();
+  return r;
+}
+
+int Session::answer(const Request& req, unsigned minor, bool wants_keep_alive) noexcept {
+  const bool keep = wants_keep_alive && !close_requested_ && !plan_.close;
+  const ConnHeader conn = !keep ? ConnHeader::Close : minor == 0 ? ConnHeader::KeepAlive : ConnHeader::None;
   const int status =
       env_->router->serve(req, plan_, conn, {env_->visitors, env_->date, &arena_, env_->router->state}, *out_);
-  drop_request_data();
   if (status == kAnswerLater) {
     waiting_ = true;
     waiting_conn_ = conn;  // Close exactly when !keep
@@ -380,6 +384,29 @@ int Session::respond() noexcept {
     return HPE_PAUSED;
   }
   return 0;
+}
+
+bool Session::quick_may_start(const char* p) const noexcept {
+  // Go's empty-line rule, as head_span applies it to a request's first byte: what lies
+  // between the last message and p.
+  std::uint64_t extra = 0;
+  switch (ended_) {
+    case Ended::Nothing: extra = offset(p); break;
+    case Ended::Head: extra = crlf_run_before(p) - 4; break;
+    case Ended::Body: extra = offset(p) - body_end_; break;
+    case Ended::Chunked: break;
+  }
+  return extra <= (last_was_post_ ? 4u : 0u);
+}
+
+int Session::answer_quick(const QuickHead& h) noexcept {
+  ended_ = Ended::Head;
+  last_was_post_ = false;
+  plan_ = env_->router->plan({h.method, h.parts, {}}, arena_);
+  const int r = answer({h.method, h.target, {}, {}, h.parts}, h.minor, h.wants_keep_alive);
+  arena_.reset();
+  plan_ = {};
+  return r;
 }
 
 bool Session::scan_unknown_method(const char* p, std::size_t n) noexcept {
@@ -493,11 +520,32 @@ Session::Result Session::feed(const char* data, std::size_t len, OutBuf& out) no
     fed_ += len;
     return {Next::Read, len};
   }
-  // llhttp takes a bare LF after the request line and as the head's last line; SPEC
-  // refuses it anywhere in a head. One memchr pass finds the first, if any.
-  bare_lf_ = next_bare_lf(data);
   const char* p = data;
+  // Between requests, the common request is read without llhttp (llhttp then gets the
+  // rest of this feed from the first request it declines).
+  bool quick = env_->quick_heads && !in_request_ && len > 0 && quick_may_start(data);
   for (;;) {
+    while (quick && p < feed_end_) {
+      QuickHead h;
+      if (!read_quick_head(p, feed_end_, env_->limits.max_head_bytes, &h)) break;
+      if (!h.parts.ok) break;  // llhttp's path answers it (400)
+      p += h.length;
+      answer_quick(h);
+      if (next_ != Next::Read) {
+        keep_tail(p);
+        fed_ += static_cast<std::size_t>(p - data);
+        return {next_, static_cast<std::size_t>(p - data)};
+      }
+    }
+    if (p == feed_end_) {
+      keep_tail(feed_end_);
+      fed_ += len;
+      return {Next::Read, len};
+    }
+    // llhttp takes a bare LF after the request line and as the head's last line; SPEC
+    // refuses it anywhere in a head. One memchr pass finds the first, if any.
+    bare_lf_ = next_bare_lf(p);
+    quick = false;
     const llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<std::size_t>(feed_end_ - p));
     const char* stop = err == HPE_OK ? feed_end_ : llhttp_get_error_pos(&parser_);
     const std::size_t stopped_at = static_cast<std::size_t>(stop - data);

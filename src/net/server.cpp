@@ -126,7 +126,7 @@ void Server::wait() noexcept {
 
 CounterStatus Server::counter_status() const noexcept { return store_ ? store_->status() : CounterStatus{}; }
 
-int Server::run_until_signal() {
+int Server::run_until_signal(void (*on_ready)(const Server&)) {
   // A loop of its own on the calling thread: signals and the stats timer, nothing else.
   uv_loop_t loop;
   if (int r = uv_loop_init(&loop)) return r;
@@ -148,6 +148,7 @@ int Server::run_until_signal() {
     r = uv_timer_start(&stats_timer, on_stats, ms, ms);
   }
   if (r == 0) {
+    if (on_ready) on_ready(*this);
     notify_systemd("READY=1");  // every loop listens and the store is open (start())
     uv_run(&loop, UV_RUN_DEFAULT);  // until a signal
   }

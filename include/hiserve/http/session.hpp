@@ -20,6 +20,8 @@
 
 namespace hiserve {
 
+struct QuickHead;
+
 // What all sessions of one loop share; outlives them.
 struct SessionEnv {
   Limits limits;
@@ -28,6 +30,8 @@ struct SessionEnv {
   const DateCache* date;
   LoopStats* stats;  // the loop's: responses by status, protocol errors by kind
   const Router* router = &kHiRouter;
+  // Read the common request without llhttp (quick_head.hpp); off only to compare.
+  bool quick_heads = true;
 };
 
 class Session {
@@ -121,6 +125,15 @@ class Session {
   bool scan_unknown_method(const char* p, std::size_t n) noexcept;
   // Serves the current request (its body read, or not needed) and decides what next.
   int respond() noexcept;
+  // Serves req (planned in plan_), keeping the connection if the client wants it and
+  // nothing else forbids it; sets next_, and returns llhttp's "pause" unless parsing
+  // may go straight on.
+  int answer(const Request& req, unsigned minor, bool wants_keep_alive) noexcept;
+  // Serves a request read by read_quick_head.
+  int answer_quick(const QuickHead& h) noexcept;
+  // Whether a request may start at p (llhttp idle) as far as the bytes since the last
+  // message go: head_span's rule for them, so both readers answer alike.
+  bool quick_may_start(const char* p) const noexcept;
   // Counts a response of the router's.
   void count_response(int status) noexcept;
   // Forgets the current request's strings and hands its arena memory back.

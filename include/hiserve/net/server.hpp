@@ -42,7 +42,9 @@ class Server {
   // until SIGINT or SIGTERM, logging Stats to stderr every config().stats_interval_s
   // meanwhile, then tells systemd STOPPING=1, stops gracefully and waits for the loops.
   // 0, or a negative libuv error code if the signal watchers could not be set up.
-  int run_until_signal();
+  // on_ready (may be null) runs once SIGINT/SIGTERM are caught, before READY=1: a
+  // signal sent after it always stops gracefully.
+  int run_until_signal(void (*on_ready)(const Server&) = nullptr);
 
   // The public listener's figures, summed over its loops (the metrics listener's own
   // requests are not in them).
