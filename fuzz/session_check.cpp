@@ -78,7 +78,9 @@ struct Rng {
 };
 
 // Runs the input through a Session, quick heads on or off; "" or what broke, and
-// everything the session wrote (with where it closed) in *transcript.
+// everything the session wrote (with where it closed) in *transcript. With quick heads
+// the session also gives way to its memo after every read that leaves it idle, as an
+// idle connection's does, and a new one carries on from it.
 std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_heads, std::string* transcript) {
   const std::uint8_t opts = data[0];
   static constexpr std::size_t kHead[] = {64, 300, 8192, 8192};
@@ -101,12 +103,16 @@ std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_h
     hiserve::LoopStats stats;
     hiserve::SessionEnv env{limits, &pool, &visitors, &date, &stats};
     env.quick_heads = quick_heads;
-    Session session(env);
+    // Two sessions take turns with quick heads, as sessions do between a loop's
+    // connections: each idle read hands the stream to the other through its memo.
+    Session sessions[2] = {Session(env), Session(env)};
+    Session* live = &sessions[0];
     hiserve::OutBuf out(pool);
     int responses = 0;
     bool closed = false;
     while (left > 0 && !closed && error.empty()) {
       const bool stopping = stop_midway && left <= (size - 2) / 2;
+      Session& session = *live;
       if (stopping) session.close_after_response();
       // Each read in its own exact-size heap block, freed after the feed: ASan flags
       // any byte read past it, and any view kept into it once it is gone.
@@ -150,8 +156,12 @@ std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_h
         error = closed ? "closed without Connection: close" : "Connection: close but kept reading";
       if (error.empty() && !closed && !session.in_request() && !session.holds_nothing())
         error = "an idle session holds arena memory";
+      if (quick_heads && session.idle()) {
+        live = live == &sessions[0] ? &sessions[1] : &sessions[0];
+        live->restart(session.memo());
+      }
     }
-    const int expected = static_cast<int>(session.responses());
+    const int expected = static_cast<int>(live->responses());
     if (error.empty() && responses != expected)
       error = "wrote " + std::to_string(responses) + " responses for " + std::to_string(expected) + " answers";
   }

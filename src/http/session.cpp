@@ -104,7 +104,38 @@ const llhttp_settings_t kSettings = SessionCallbacks::make();
 
 Session::Session(const SessionEnv& env) noexcept : env_(&env), arena_(*env.chunks) {
   llhttp_init(&parser_, HTTP_REQUEST, &kSettings);
+  // The keep-alive decision is ours (Go's rules); llhttp must not shut itself after a
+  // message it would not keep open (HTTP/1.0 with "Connection: keep-alive x") while we do.
+  llhttp_set_lenient_keep_alive(&parser_, 1);
   parser_.data = this;
+}
+
+void Session::restart(const SessionMemo& memo) noexcept {
+  // Offsets restart here: the stream so far is the saturated distance from the last
+  // message's end, which is all the empty-line rule asks of it. llhttp is between
+  // messages (idle()); reset, nothing of another stream's parser can reach this one.
+  llhttp_reset(&parser_);
+  fed_ = memo.since_end;
+  body_end_ = 0;
+  responses_ = memo.responses;
+  std::memcpy(tail_, memo.tail, sizeof tail_);
+  tail_len_ = memo.tail_len;
+  ended_ = static_cast<Ended>(memo.ended);
+  last_was_post_ = memo.last_was_post;
+  close_requested_ = memo.close_requested;
+}
+
+SessionMemo Session::memo() const noexcept {
+  SessionMemo m;
+  m.responses = responses_;
+  std::memcpy(m.tail, tail_, sizeof tail_);
+  m.tail_len = tail_len_;
+  const std::uint64_t since = ended_ == Ended::Body ? fed_ - body_end_ : ended_ == Ended::Nothing ? fed_ : 0;
+  m.since_end = static_cast<std::uint8_t>(std::min<std::uint64_t>(since, 255));
+  m.ended = static_cast<std::uint8_t>(ended_);
+  m.last_was_post = last_was_post_;
+  m.close_requested = close_requested_;
+  return m;
 }
 
 int Session::fail(ProtocolError e) noexcept {

@@ -20,7 +20,22 @@ void alloc_read(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
 }
 }  // namespace
 
-Connection::Connection(Worker& w) noexcept : w_(&w), session_(w.session_env()), out_(w.chunks()) {}
+Connection::Connection(Worker& w) noexcept : w_(&w), out_(w.chunks()) {}
+
+Session& Connection::session() noexcept {
+  if (!session_) {
+    session_ = w_->take_session();
+    session_->restart(memo_);
+  }
+  return *session_;
+}
+
+void Connection::park_session() noexcept {
+  if (!session_ || !session_->idle()) return;
+  memo_ = session_->memo();
+  w_->park_session(session_);
+  session_ = nullptr;
+}
 
 int Connection::accept(uv_stream_t* listener) noexcept {
   if (int r = uv_tcp_init(w_->loop(), &tcp_)) {
@@ -59,7 +74,7 @@ void Connection::give_req(Req* r) noexcept { w_->chunks().put(r); }
 
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
-  if (session_.waiting()) w_->forget(*this);
+  if (waiting()) w_->forget(*this);
   state_ = State::Closing;
   TimeoutList::unlink(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
@@ -70,13 +85,15 @@ void Connection::on_close(uv_handle_t* h) noexcept { static_cast<Connection*>(h-
 void Connection::destroy() noexcept {
   Worker& w = *w_;
   mem::release(tail_);
+  if (session_) w.drop_session(session_);
   this->~Connection();
   w.connection_gone(this);
 }
 
 void Connection::stop() noexcept {
-  if (state_ == State::Reading && !session_.in_request() && out_.empty()) return close();
-  session_.close_after_response();
+  if (state_ == State::Reading && !in_request() && out_.empty()) return close();
+  if (session_) session_->close_after_response();
+  else memo_.close_requested = true;
 }
 
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept {
@@ -87,7 +104,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
     if (nread < 0) c->close();
     return;
   }
-  if (c->session_.waiting()) return c->hold(buf->base, static_cast<std::size_t>(nread));
+  if (c->waiting()) return c->hold(buf->base, static_cast<std::size_t>(nread));
   c->w_->touch_date();
   c->process(buf->base, static_cast<std::size_t>(nread));
 }
@@ -106,10 +123,11 @@ void Connection::process(const char* data, std::size_t len) noexcept {
   // one per write, not per request.
   const bool timed = w_->timing();
   const std::uint64_t read_at = timed ? uv_hrtime() : 0;
-  if (timed && !session_.in_request()) started_ns_ = read_at;
-  std::uint64_t observed = session_.responses();
+  Session& session = this->session();
+  if (timed && !session.in_request()) started_ns_ = read_at;
+  std::uint64_t observed = session.responses();
   auto observe = [&] {
-    const std::uint64_t done = session_.responses() - observed;
+    const std::uint64_t done = session.responses() - observed;
     if (!timed || done == 0) return;
     const std::uint64_t now = uv_hrtime();
     LoopStats& stats = w_->counters();
@@ -120,7 +138,7 @@ void Connection::process(const char* data, std::size_t len) noexcept {
   };
   Flushed flushed = Flushed::Sent;
   for (;;) {
-    const Session::Result r = session_.feed(data, len, out_);
+    const Session::Result r = session.feed(data, len, out_);
     data += r.consumed;
     len -= r.consumed;
     if (r.next == Session::Next::Read) break;
@@ -155,11 +173,11 @@ void Connection::keep_tail(const char* data, std::size_t len) noexcept {
 }
 
 void Connection::answer(int status, std::string_view content_type, std::string_view body) noexcept {
-  assert(session_.waiting() && state_ != State::Closing);
-  if (w_->stopping()) session_.close_after_response();
-  write_response(out_, {status, content_type, false, body.size(), session_.waiting_conn()}, body,
-                 session_.waiting_head_only(), w_->date());
-  if (session_.answered(status) == Session::Next::Close) close_after_write_ = true;
+  assert(waiting() && state_ != State::Closing);
+  if (w_->stopping()) session_->close_after_response();
+  write_response(out_, {status, content_type, false, body.size(), session_->waiting_conn()}, body,
+                 session_->waiting_head_only(), w_->date());
+  if (session_->answered(status) == Session::Next::Close) close_after_write_ = true;
   if (state_ == State::Reading) resume_after_flush();  // else on_write carries on
 }
 
@@ -208,7 +226,7 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
 
 void Connection::resume_after_flush() noexcept {
   if (flush() != Flushed::Sent) return;
-  if (tail_ && !session_.waiting() && !close_after_write_) {
+  if (tail_ && !waiting() && !close_after_write_) {
     char* tail = tail_;
     std::uint32_t n = tail_len_;
     tail_ = nullptr;
@@ -223,16 +241,17 @@ void Connection::resume_after_flush() noexcept {
 void Connection::after_round() noexcept {
   if (state_ == State::Closing) return;
   assert(state_ == State::Reading);
-  if (session_.waiting()) {
+  if (waiting()) {
     // No deadline until answer(); reading on, to see the client leave (and to hold
     // what it sends meanwhile).
     TimeoutList::unlink(*this);
     if (tail_len_ < OutBuf::kFlushBytes) read_start();
     return;
   }
-  if (close_after_write_ || (w_->stopping() && !session_.in_request())) return start_lingering_close();
+  if (close_after_write_ || (w_->stopping() && !in_request())) return start_lingering_close();
+  park_session();  // an idle connection keeps only its memo
   read_start();
-  if (session_.in_head()) {
+  if (in_head()) {
     // The header timeout runs from the head's first byte; later bytes don't extend it.
     if (!w_->is_watching(*this, Timeout::Header)) w_->watch(*this, Timeout::Header);
   } else {

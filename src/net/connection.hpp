@@ -56,6 +56,13 @@ class Connection {
   // Feeds input to the session and writes the answers.
   void process(const char* data, std::size_t len) noexcept;
   Flushed flush() noexcept;
+  // The session, taken from the loop's pool when there is none.
+  Session& session() noexcept;
+  // Gives the session back for its memo when it holds nothing.
+  void park_session() noexcept;
+  bool in_request() const noexcept { return session_ && session_->in_request(); }
+  bool in_head() const noexcept { return session_ && session_->in_head(); }
+  bool waiting() const noexcept { return session_ && session_->waiting(); }
   // Keeps unparsed input until the connection may go on with it.
   void keep_tail(const char* data, std::size_t len) noexcept;
   // Input that arrives while an answer is owed waits behind it, up to a flush's worth.
@@ -85,7 +92,10 @@ class Connection {
   uv_tcp_t tcp_;
   TimeoutLink timeout_;
   Worker* w_;
-  Session session_;
+  // The session lives in a pool block while a request is under way (or answers are
+  // owed); an idle connection keeps only its memo.
+  Session* session_ = nullptr;
+  SessionMemo memo_;
   OutBuf out_;
   std::uint64_t started_ns_ = 0;  // uv_hrtime() of the current request's first read
   char* tail_ = nullptr;  // unparsed input kept while a write is blocked or an answer owed

@@ -30,6 +30,7 @@ Worker::Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::i
       index_(index),
       chunks_(kChunkSize),
       conn_blocks_(mem::align_up(sizeof(Connection), 16)),
+      sessions_(mem::align_up(sizeof(Session), 16)),
       env_{config.limits, &chunks_, &visitors, &date_, &stats_, &router},
       lists_{TimeoutList(to_ms(config.header_timeout_s)), TimeoutList(to_ms(config.idle_timeout_s)),
              TimeoutList(std::min(kLingerMs, to_ms(config.idle_timeout_s)))},
@@ -45,6 +46,8 @@ Worker::~Worker() {
     join();
     uv_loop_close(&loop_);
   }
+  parked_low_ = parked_count_;
+  trim_sessions();
   mem::release(read_buf_);
 }
 
@@ -174,19 +177,51 @@ void Worker::on_tick(uv_timer_t* t) noexcept {
   w.close_expired(Timeout::Idle, now, &w.stats_.idle_timeouts);
   w.close_expired(Timeout::Linger, now, nullptr);
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
-    if (w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
+    w.trim_sessions();
+    if (w.chunks_.trim() + w.conn_blocks_.trim() + w.sessions_.trim() > 0) mem::return_free_memory();
   }
   w.publish_pool_bytes();
 }
 
 void Worker::publish_pool_bytes() noexcept {
   std::uint64_t held = 0, used = 0;
-  for (const BlockPool* p : {&chunks_, &conn_blocks_}) {
+  for (const BlockPool* p : {&chunks_, &conn_blocks_, &sessions_}) {
     held += (p->in_use() + p->free_count()) * p->block_size();
     used += p->in_use() * p->block_size();
   }
   LoopStats::set(stats_.pool_held_bytes, held);
   LoopStats::set(stats_.pool_used_bytes, used);
+}
+
+Session* Worker::take_session() noexcept {
+  if (!parked_) return new (sessions_.get()) Session(env_);
+  Session* s = parked_;
+  parked_ = s->parked_next;
+  parked_low_ = std::min(parked_low_, --parked_count_);
+  return s;
+}
+
+void Worker::park_session(Session* s) noexcept {
+  s->parked_next = parked_;
+  parked_ = s;
+  ++parked_count_;
+}
+
+void Worker::drop_session(Session* s) noexcept {
+  s->~Session();
+  sessions_.put(s);
+}
+
+std::size_t Worker::trim_sessions() noexcept {
+  std::size_t n = 0;
+  for (; n < parked_low_ && parked_; ++n) {
+    Session* s = parked_;
+    parked_ = s->parked_next;
+    drop_session(s);
+  }
+  parked_count_ -= n;
+  parked_low_ = parked_count_;
+  return n;
 }
 
 void Worker::answer_later(Connection& c) noexcept { ops_->wait_here(c); }

@@ -53,6 +53,12 @@ class Worker {
   uv_loop_t* loop() noexcept { return &loop_; }
   const SessionEnv& session_env() const noexcept { return env_; }
   BlockPool& chunks() noexcept { return chunks_; }
+  // Sessions for connections with a request under way. Idle connections' sessions
+  // wait here constructed, so taking one is a pop and a restart.
+  Session* take_session() noexcept;
+  void park_session(Session* s) noexcept;
+  // A session in no state to be reused (its connection closed mid-request).
+  void drop_session(Session* s) noexcept;
   LoopStats& counters() noexcept { return stats_; }
   const DateCache& date() const noexcept { return date_; }
   bool stopping() const noexcept { return stopping_; }
@@ -82,6 +88,8 @@ class Worker {
   TimeoutList& list(Timeout kind) noexcept { return lists_[static_cast<int>(kind)]; }
   // Closes the connections whose deadline in `kind` has passed, counting each.
   void close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept;
+  // Destroys the parked sessions no connection took for a whole trim period.
+  std::size_t trim_sessions() noexcept;
   // Publishes the pools' sizes for the metrics (the pools themselves are this loop's).
   void publish_pool_bytes() noexcept;
   // Calls stop() (or close(), when forced) on every connection of this loop.
@@ -96,6 +104,9 @@ class Worker {
   uv_loop_t loop_;
   BlockPool chunks_;       // arena and output chunks, queued write requests
   BlockPool conn_blocks_;  // Connection objects
+  BlockPool sessions_;     // memory for Session objects
+  Session* parked_ = nullptr;  // constructed, idle sessions
+  std::size_t parked_count_ = 0, parked_low_ = 0;  // and the fewest since the last trim
   DateCache date_;
   SessionEnv env_;
   LoopStats stats_;

@@ -34,6 +34,19 @@ struct SessionEnv {
   bool quick_heads = true;
 };
 
+// What a session must remember between requests, kept by an idle connection in place
+// of the session itself (which then goes back to its pool): the stream's last bytes,
+// how the last message ended, and what was answered.
+struct SessionMemo {
+  std::uint64_t responses = 0;
+  char tail[10];
+  std::uint8_t tail_len = 0;
+  std::uint8_t since_end = 0;  // bytes since the last message's end (body or start), saturated
+  std::uint8_t ended = 0;
+  bool last_was_post = false;
+  bool close_requested = false;
+};
+
 class Session {
  public:
   // What the caller does after feed().
@@ -50,6 +63,16 @@ class Session {
   };
 
   explicit Session(const SessionEnv& env) noexcept;
+  // Between requests, with nothing held: the session may give way to its memo(), and
+  // carry on another stream (or this one) from that stream's memo with restart(). Its
+  // per-request state is reset by the next request either way, as between requests
+  // on one stream.
+  bool idle() const noexcept {
+    return !in_request_ && !waiting_ && !failed_ && !unknown_method_ && !head_check_ && arena_.empty();
+  }
+  SessionMemo memo() const noexcept;
+  void restart(const SessionMemo& memo) noexcept;
+  Session* parked_next = nullptr;  // the loop's list of idle sessions
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
