@@ -176,12 +176,11 @@ TEST_CASE("a live CPU profile: every loop sampled, others served meanwhile, one 
   Load load(h.port, 16);  // 16 connections: SO_REUSEPORT spreads them over both loops
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   const auto profile_from = Clock::now();
-  const auto before = thread_cpu(h.proc.pid());
 
   std::optional<Response> profile;
   std::thread profiler([&] {
     Client c(h.metrics_port, 10000);
-    REQUIRE(c.send("GET /debug/pprof/profile?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(c.send("GET /debug/pprof/profile?seconds=3 HTTP/1.1\r\nHost: x\r\n\r\n"));
     profile = c.read_response();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -189,13 +188,21 @@ TEST_CASE("a live CPU profile: every loop sampled, others served meanwhile, one 
   auto second = fetch(h.metrics_port, "GET /debug/pprof/profile?seconds=1 HTTP/1.1\r\nHost: x\r\n\r\n");
   REQUIRE(second);
   CHECK(second->status == 409);
+  // The profile ran when the 409 was written and runs until 3 s after it started,
+  // which is after profile_from: the loops' CPU between now and then was all sampled.
+  // (A window around the request instead stretches on a busy machine, and 2.6 s of
+  // loop CPU met 1.76 s of samples.)
+  const auto sampled_from = Clock::now();
+  const auto before = thread_cpu(h.proc.pid());
   CHECK(fetch(h.metrics_port, "GET /debug/pprof/profile?seconds=500 HTTP/1.1\r\nHost: x\r\n\r\n")->status == 400);
   const auto scrape_from = Clock::now();
   CHECK(fetch(h.metrics_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")->status == 200);
   CHECK(Clock::now() - scrape_from < std::chrono::milliseconds(500));
+  const auto sampled_to = profile_from + std::chrono::milliseconds(2900);
+  std::this_thread::sleep_until(sampled_to);
+  const auto after = thread_cpu(h.proc.pid());
   profiler.join();
   const auto profile_to = Clock::now();
-  const auto after = thread_cpu(h.proc.pid());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   load.stop();
   CHECK_FALSE(load.failed());
@@ -203,7 +210,7 @@ TEST_CASE("a live CPU profile: every loop sampled, others served meanwhile, one 
   REQUIRE(profile);
   REQUIRE(profile->status == 200);
   CHECK(profile->header("content-type") == "application/octet-stream");
-  CHECK(profile_to - profile_from >= std::chrono::seconds(2));
+  CHECK(profile_to - profile_from >= std::chrono::seconds(3));
 
   // The loops kept answering: no request waited for the profile, and the typical one
   // took about what it took before.
@@ -227,11 +234,14 @@ TEST_CASE("a live CPU profile: every loop sampled, others served meanwhile, one 
   CHECK_MESSAGE(std::regex_search(text, std::regex("hiserve::|llhttp__internal")), text);
 
   // Every loop thread is sampled: the samples (100 a second of CPU) cover the CPU the
-  // two loops used, which a profile of one thread alone could not.
+  // two loops used within the profile, which a profile of one thread alone could not.
+  const double window = std::chrono::duration<double>(sampled_to - sampled_from).count();
+  REQUIRE_MESSAGE(window > 1.0, "the 409 came " << 2.9 - window << " s into a 3 s profile");
   const double loop0 = after.at("hiserve-loop-0") - before.at("hiserve-loop-0");
   const double loop1 = after.at("hiserve-loop-1") - before.at("hiserve-loop-1");
   const double samples = std::stod(total[1]);
-  MESSAGE("loop CPU " << loop0 << " s + " << loop1 << " s; " << samples << " samples");
+  MESSAGE("loop CPU in " << window << " s of the profile: " << loop0 << " s + " << loop1 << " s; " << samples
+                         << " samples in 3 s");
   REQUIRE(loop0 > 0.1);
   REQUIRE(loop1 > 0.1);
   CHECK(samples / 100 > 0.6 * (loop0 + loop1));
