@@ -8,7 +8,7 @@ packages=(
   libuv1-dev node-llhttp libmimalloc-dev doctest-dev libhiredis-dev redis-server prometheus
   libsystemd-dev systemd
   libbenchmark-dev libbenchmark-tools wrk
-  libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy
+  libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
   golang-go nginx-light heaptrack linux-perf valgrind gcovr
   clang libclang-rt-14-dev
 )
