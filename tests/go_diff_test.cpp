@@ -8,8 +8,6 @@
 // differs, and both answers.
 #include <doctest/doctest.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -23,6 +21,8 @@
 #include <thread>
 
 #include "go_diff_grammar.hpp"
+#include "http_client.hpp"
+#include "process.hpp"
 #include "server_fixture.hpp"
 
 extern char** environ;
@@ -63,24 +63,6 @@ std::string show(const Answer& a) {
   return std::to_string(a.status) + (a.saw_continue ? " after 100" : "") + " ct=\"" + a.content_type + "\"" +
          (a.location.empty() ? "" : " location=\"" + clip(diff::escape(a.location)) + "\"") +
          (a.nosniff ? " nosniff" : "") + (a.closed ? " closed" : " open") + " body=\"" + clip(diff::escape(a.body)) + "\"";
-}
-
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // One recv into buf: >0 bytes, 0 at EOF or reset, -1 on timeout.
@@ -158,8 +140,9 @@ bool read_answer(int fd, bool head_request, std::string& buf, Answer& a) {
 
 Answer ask(int port, const diff::Request& req) {
   Answer a;
-  const int fd = connect_to(port);
-  REQUIRE(fd >= 0);
+  test::Client c(port, 2000);
+  REQUIRE(c.connected());
+  const int fd = c.fd();
   const std::string wire = req.wire();
   send(fd, wire.data(), wire.size(), MSG_NOSIGNAL);
   std::string buf;
@@ -173,10 +156,7 @@ Answer ask(int port, const diff::Request& req) {
     Answer second;
     a.closed = !read_answer(fd, false, buf, second);
   }
-  // A reset, not a FIN: thousands of connections leave no TIME_WAIT behind.
-  const linger reset{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-  close(fd);
+  c.reset();  // a reset, not a FIN: thousands of connections leave no TIME_WAIT behind
   return a;
 }
 
@@ -262,15 +242,7 @@ struct GoServer {
   int port = 0;
   GoServer() {
     for (int attempt = 0; attempt < 5 && pid < 0; ++attempt) {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      socklen_t len = sizeof a;
-      bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-      port = ntohs(a.sin_port);
-      close(fd);
+      port = test::free_port();
       const std::string addr = "127.0.0.1:" + std::to_string(port);
       const char* argv[] = {HISERVE_GO_STEP6, "-addr", addr.c_str(), nullptr};
       posix_spawn_file_actions_t actions;
@@ -278,11 +250,7 @@ struct GoServer {
       posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
       REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char**>(argv), environ) == 0);
       posix_spawn_file_actions_destroy(&actions);
-      if (!test::eventually([&] {
-            int c = connect_to(port);
-            if (c >= 0) close(c);
-            return c >= 0;
-          })) {
+      if (!test::eventually([&] { return test::Client(port, 2000).connected(); })) {
         kill(pid, SIGKILL);
         waitpid(pid, nullptr, 0);
         pid = -1;

@@ -23,6 +23,15 @@ inline constexpr std::array<std::uint8_t, 256> kTokenChar = [] {
   return t;
 }();
 
+// httpguts.ValidHostHeader's bytes: every byte a host, port or IPv6 literal may hold.
+inline constexpr std::array<bool, 256> kHostHeaderChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
+  for (char c : std::string_view("!$%&()*+,-.:;=[]'_~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 // Whether s is a non-empty RFC 9110 token.
 bool is_token(std::string_view s) noexcept;
 

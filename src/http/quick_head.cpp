@@ -54,15 +54,6 @@ Name classify(const char* n, std::size_t len) noexcept {
   }
 }
 
-// httpguts.ValidHostHeader's bytes (the session's check, for the same answer).
-constexpr auto kHostChar = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = true;
-  for (char c : std::string_view("!$%&()*+,-.:;=[]'_~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
 }  // namespace
 
 bool read_quick_head(const char* p, const char* end, std::size_t max_bytes, QuickHead* out) noexcept {
@@ -113,7 +104,7 @@ bool read_quick_head(const char* p, const char* end, std::size_t max_bytes, Quic
     const char* value = p;
     if (kind == Name::Host) {  // httpguts.ValidHostHeader's bytes, else llhttp's 400
       if (++hosts > 1) return false;
-      while (kHostChar[static_cast<unsigned char>(*p)]) ++p;
+      while (kHostHeaderChar[static_cast<unsigned char>(*p)]) ++p;
     } else {
       while (kValueChar[static_cast<unsigned char>(*p)]) ++p;
     }
