@@ -247,7 +247,6 @@ std::set<std::string> Request::tags() const {
   const std::size_t colon = target.find(':');
   if (method != "CONNECT" && target[0] != '/' && colon != std::string::npos && target.compare(colon, 3, "://") != 0) t.insert("scheme_no_slashes");
   if (raw_body.rfind("zz", 0) == 0) t.insert("bad_chunk");
-  if (target == "*" && method != "OPTIONS" && version == "HTTP/1.0") t.insert("star_http10");
   if (version == "HTTP/1.0" && target.size() > 2000) t.insert("http10_long");
   return t;
 }
@@ -275,17 +274,13 @@ Request generate(std::mt19937& rng) {
   if (p.chance(10) && !r.body.empty() && r.version == "HTTP/1.1") r.headers.push_back("Expect: 100-continue");
   if (p.chance(30)) add_fault(p, r);
   // Faults that need a body's framing.
-  if (r.framing == Request::Framing::Chunked && r.version == "HTTP/1.0")
   if (r.framing == Request::Framing::Length && p.chance(3)) {
     r.headers.push_back("Transfer-Encoding: chunked");
     r.raw_body = "0\r\n\r\n";
-   
   }
   if (r.framing == Request::Framing::Chunked && p.chance(4)) {
     r.raw_body = "zz\r\n" + r.body + "\r\n0\r\n\r\n";
-   
   }
-  if (r.target == "*" && r.method != "OPTIONS" && r.version == "HTTP/1.0")
   if (r.framing == Request::Framing::Chunked && p.chance(5)) {
     r.body.clear();  // an empty chunked body with a trailer
     r.raw_body = "0\r\nX-Trailer: t\r\n\r\n";

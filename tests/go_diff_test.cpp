@@ -30,7 +30,9 @@ extern char** environ;
 namespace {
 
 // Fixed, so a failure replays; HISERVE_DIFF_SEED and HISERVE_DIFF_REQUESTS explore further.
-const int kRequests = std::getenv("HISERVE_DIFF_REQUESTS") ? std::atoi(std::getenv("HISERVE_DIFF_REQUESTS")) : 3000;
+constexpr int kSuiteRequests = 3000;
+const int kRequests =
+    std::getenv("HISERVE_DIFF_REQUESTS") ? std::atoi(std::getenv("HISERVE_DIFF_REQUESTS")) : kSuiteRequests;
 const unsigned kSeed = std::getenv("HISERVE_DIFF_SEED") ? static_cast<unsigned>(std::atoll(std::getenv("HISERVE_DIFF_SEED"))) : 20261126;
 
 // What one server answered to one request.
@@ -201,8 +203,6 @@ const Deliberate kDeliberate[] = {
      "runs the handler first, fails while draining the body"},
     {"empty_cl", "Bad input: bad header syntax -> 400, close (an empty Content-Length)", 400, true,
      "treats it as no Content-Length"},
-    {"star_http10", "Everything else: any other method with * -> 400, empty body, close", 400, true,
-     "keeps an HTTP/1.0 keep-alive connection open"},
     // Last: a request that is also bad in one of the ways above gets that answer, and
     // the keep-alive rule yields to all of them.
     {"upgrade", "Bad input: Upgrade asking for another protocol -> answered as any request, then close", 0, true,
@@ -307,6 +307,10 @@ TEST_CASE("hiserve answers what Go's net/http answers, but where SPEC.md differs
     table += std::string("| ") + d.tag + " | " + d.spec_row + " | " + d.go_does + " | " +
              std::to_string(seen_deliberate[d.tag]) + " |\n";
   MESSAGE(kRequests << " requests (seed " << kSeed << ") in " << secs << " s\n" << table);
-  // Every deliberate row was exercised, so none stands in the table unchecked.
-  for (const Deliberate& d : kDeliberate) CHECK_MESSAGE(seen_deliberate[d.tag] > 0, d.tag);
+  // Every deliberate row was exercised, so none stands in the table unchecked; a run
+  // shorter than the suite's may miss rare rows, and says which.
+  for (const Deliberate& d : kDeliberate) {
+    if (kRequests >= kSuiteRequests) CHECK_MESSAGE(seen_deliberate[d.tag] > 0, d.tag);
+    else if (seen_deliberate[d.tag] == 0) MESSAGE("not exercised in this short run: " << d.tag);
+  }
 }

@@ -115,6 +115,10 @@ std::vector<Case> cases() {
       {"CONNECT paths are not cleaned", "CONNECT /./hi HTTP/1.1\r\nHost: x\r\n\r\n", "404", true},
       {"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "200", false, "Content-Length: 0\r\n\r\n"},
       {"GET *", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", "400", true, "Content-Length: 0\r\nConnection: close\r\n\r\n"},
+      // Go sets Connection: close on "*" only from HTTP/1.1 on; 1.0 follows its usual rule.
+      {"GET * on HTTP/1.0 keep-alive", "GET * HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /hi HTTP/1.0\r\n\r\n",
+       "400,200", true, "Content-Length: 0\r\nConnection: keep-alive\r\n\r\n"},
+      {"GET * on HTTP/1.0", "GET * HTTP/1.0\r\n\r\n", "400", true, "Content-Length: 0\r\nConnection: close\r\n\r\n"},
       {"multipart body", sized("POST /hi HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n",
                                 "--XyZ\r\nContent-Disposition: form-data; name=\"color\"\r\n\r\nteal\r\n--XyZ--\r\n"),
        "200", false, "color: teal'"},

@@ -36,6 +36,7 @@ struct RequestHead {
   Method method;
   Target target;                  // parsed, ok
   std::string_view content_type;  // the first Content-Type, or empty
+  std::uint8_t minor = 1;         // HTTP/1.minor
 };
 
 // The router's decision for one request, handed back to serve().
@@ -47,16 +48,35 @@ struct Plan {
   std::string_view form_key;     // Multipart
 };
 
-// serve()'s answer when the response comes later (a live CPU profile): the session
-// reads no further request until its connection is given the response.
-inline constexpr int kAnswerLater = 0;
+// What serve() did with a request: wrote its one complete response (of that status),
+// or wrote nothing and owes it (a live CPU profile): the session then reads no further
+// request until the response arrives through a DeferredResponse.
+struct Served {
+  int status = 0;
+  bool later = false;
+  static constexpr Served now(int status) noexcept { return {status, false}; }
+  static constexpr Served deferred() noexcept { return {0, true}; }
+};
 
+// Where an owed response goes: its connection, and the call that writes the response
+// there (once).
+struct DeferredResponse {
+  void* connection;
+  void (*write)(void* connection, int status, std::string_view content_type, std::string_view body) noexcept;
+};
+
+// h2o's generators are the model for answering later: serve() says Served::deferred(),
+// the connection hands the router a DeferredResponse (defer), and either the router
+// writes through it once, or the connection goes first and takes it back (cancel).
 struct Router {
   Plan (*plan)(const RequestHead& head, Arena& arena);
-  // Writes exactly one complete response to out and returns its status, or writes
-  // nothing and returns kAnswerLater.
-  int (*serve)(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
-  void* state = nullptr;  // handed to serve as ServeContext::state
+  Served (*serve)(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  // Only for routers that defer: where the owed response goes; its connection closed
+  // first; and the loop is stopping (a graceful stop: owed responses are written now).
+  void (*defer)(void* state, DeferredResponse to) = nullptr;
+  void (*cancel)(void* state, void* connection) = nullptr;
+  void (*drain)(void* state) = nullptr;
+  void* state = nullptr;  // handed to serve as ServeContext::state, and to the three above
 };
 
 // The public listener's router: /hi, Go's redirects to clean paths, "*", and 404.

@@ -35,7 +35,7 @@ Plan plan_hi(const RequestHead& head, Arena& arena) {
     if (head.method == Method::Options) {
       plan.handler = kOptionsAsterisk, plan.body = BodyUse::Drain;
     } else {
-      plan.handler = kBadAsterisk, plan.close = true;
+      plan.handler = kBadAsterisk, plan.close = head.minor >= 1;
     }
     return plan;
   }
@@ -118,8 +118,8 @@ int serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const S
     case kOptionsAsterisk:  // Go's globalOptionsHandler: Content-Length: 0, nothing else
       write_response(out, {200, {}, false, 0, conn}, {}, head_only, *ctx.date);
       return 200;
-    case kBadAsterisk:
-      write_response(out, {400, {}, false, 0, ConnHeader::Close}, {}, head_only, *ctx.date);
+    case kBadAsterisk:  // Go says "Connection: close" on HTTP/1.1 (plan.close); 1.0 keeps its own rule
+      write_response(out, {400, {}, false, 0, plan.close ? ConnHeader::Close : conn}, {}, head_only, *ctx.date);
       return 400;
     default:
       write_response(out, {404, kTextPlain, true, kNotFound.size(), conn}, kNotFound, head_only, *ctx.date);
@@ -127,9 +127,13 @@ int serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const S
   }
 }
 
+Served serve_routed(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+  return Served::now(serve_planned(req, plan, conn, ctx, out));
+}
+
 }  // namespace
 
-const Router kHiRouter{plan_hi, serve_planned};
+const Router kHiRouter{plan_hi, serve_routed};
 
 int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Request parsed = req;

@@ -103,36 +103,26 @@ Session::Session(const SessionEnv& env) noexcept : env_(&env), arena_(*env.chunk
   parser_.data = this;
 }
 
-void Session::restart(const SessionMemo& memo) noexcept {
+void Session::restart(const StreamMemo& memo) noexcept {
   // Offsets restart here: the stream so far is the saturated distance from the last
   // message's end, which is all the empty-line rule asks of it. llhttp is between
   // messages (idle()); reset, nothing of another stream's parser can reach this one.
   llhttp_reset(&parser_);
+  memo_ = memo;
   fed_ = memo.since_end;
   body_end_ = 0;
-  responses_ = memo.responses;
-  std::memcpy(tail_, memo.tail, sizeof tail_);
-  tail_len_ = memo.tail_len;
-  ended_ = static_cast<Ended>(memo.ended);
-  last_was_post_ = memo.last_was_post;
-  close_requested_ = memo.close_requested;
 }
 
-SessionMemo Session::memo() const noexcept {
-  SessionMemo m;
-  m.responses = responses_;
-  std::memcpy(m.tail, tail_, sizeof tail_);
-  m.tail_len = tail_len_;
-  const std::uint64_t since = ended_ == Ended::Body ? fed_ - body_end_ : ended_ == Ended::Nothing ? fed_ : 0;
+StreamMemo Session::memo() const noexcept {
+  StreamMemo m = memo_;
+  const std::uint64_t since =
+      memo_.ended == MessageEnd::Body ? fed_ - body_end_ : memo_.ended == MessageEnd::Nothing ? fed_ : 0;
   m.since_end = static_cast<std::uint8_t>(std::min<std::uint64_t>(since, 255));
-  m.ended = static_cast<std::uint8_t>(ended_);
-  m.last_was_post = last_was_post_;
-  m.close_requested = close_requested_;
   return m;
 }
 
 int Session::fail(ProtocolError e) noexcept {
-  if (!failed_) failed_ = true, error_ = e;
+  if (phase_ != Phase::Failed) phase_ = Phase::Failed, error_ = e;
   return -1;
 }
 
@@ -147,13 +137,15 @@ int Session::check_head_size(const char* upto) noexcept {
 
 unsigned Session::crlf_run_before(const char* p) const noexcept {
   // The common case first: a head's "\r\n\r\n" right before p, and no more.
-  const char* five = p - feed_start_ >= 5 ? p - 5 : p == feed_start_ && tail_len_ >= 5 ? tail_ + tail_len_ - 5 : nullptr;
+  const char* five = p - feed_start_ >= 5                             ? p - 5
+                     : p == feed_start_ && memo_.recent_len >= 5 ? memo_.recent + memo_.recent_len - 5
+                                                                 : nullptr;
   if (five && std::memcmp(five + 1, "\r\n\r\n", 4) == 0 && five[0] != '\r' && five[0] != '\n') return 4;
   // The k-th byte before p, from this feed or the tail of the ones before (0: none).
   auto before = [&](long k) -> char {
     if (p - feed_start_ >= k) return p[-k];
-    const long t = tail_len_ - (k - (p - feed_start_));
-    return t >= 0 ? tail_[t] : 0;
+    const long t = memo_.recent_len - (k - (p - feed_start_));
+    return t >= 0 ? memo_.recent[t] : 0;
   };
   unsigned n = 0;
   while (n < 10 && (before(n + 1) == '\r' || before(n + 1) == '\n')) ++n;
@@ -162,7 +154,7 @@ unsigned Session::crlf_run_before(const char* p) const noexcept {
 
 std::uint64_t Session::next_bare_lf(const char* p) const noexcept {
   while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(feed_end_ - p))))) {
-    const char prev = p > feed_start_ ? p[-1] : tail_len_ ? tail_[tail_len_ - 1] : 0;
+    const char prev = p > feed_start_ ? p[-1] : memo_.recent_len ? memo_.recent[memo_.recent_len - 1] : 0;
     if (prev != '\r') return offset(p);
     ++p;
   }
@@ -175,17 +167,8 @@ int Session::head_span(Span kind, const char* at, std::size_t n) noexcept {
   if (n == 0) return 0;
   const std::uint64_t start = offset(at);
   if (kind != span_) {  // a new span, not a piece of the last one
-    if (section_start_ == kNone) {
-      // A request's first byte. llhttp skips empty lines before it; Go skips up to 4
-      // CR/LF bytes, and only after a POST (RFC 7230's tolerance for old clients).
-      std::uint64_t extra = 0;
-      switch (ended_) {
-        case Ended::Nothing: extra = start; break;
-        case Ended::Head: extra = crlf_run_before(at) - 4; break;  // past the head's own "\r\n\r\n"
-        case Ended::Body: extra = start - body_end_; break;
-        case Ended::Chunked: break;  // its end is not known here
-      }
-      if (in_head_ && extra > (last_was_post_ ? 4u : 0u)) return fail(ProtocolError::BadRequest);
+    if (section_start_ == kNone) {  // a request's (or its trailers') first byte
+      if (phase_ == Phase::Head && !may_start_request(at)) return fail(ProtocolError::BadRequest);
       section_start_ = start;
     } else if ((span_ == Span::Method && start != span_end_ + 1) || (span_ == Span::Url && start != span_end_ + 6)) {
       return fail(ProtocolError::BadRequest);  // Go splits the request line at single spaces
@@ -196,10 +179,24 @@ int Session::head_span(Span kind, const char* at, std::size_t n) noexcept {
   return check_head_size(at + n);
 }
 
+bool Session::may_start_request(const char* p) const noexcept {
+  // llhttp skips empty lines before a request; Go skips up to 4 CR/LF bytes, and only
+  // after a POST (RFC 7230's tolerance for old clients). What lies between the last
+  // message's end and p:
+  std::uint64_t extra = 0;
+  switch (memo_.ended) {
+    case MessageEnd::Nothing: extra = offset(p); break;
+    case MessageEnd::Head: extra = crlf_run_before(p) - 4; break;  // past the head's own "\r\n\r\n"
+    case MessageEnd::Body: extra = offset(p) - body_end_; break;
+    case MessageEnd::Chunked: break;  // its end is not known here
+  }
+  return extra <= (memo_.last_was_post ? 4u : 0u);
+}
+
 void Session::drop_request_data() noexcept {
   arena_.reset();
   target_.clear(), host_.clear(), content_type_.clear(), expect_.clear(), connection_.clear();
-  transfer_encoding_.clear(), body_.clear(), line_.clear();
+  transfer_encoding_.clear(), body_.clear(), odd_line_.clear();
   multipart_ = nullptr;
 }
 
@@ -212,7 +209,7 @@ int Session::on_message_begin() noexcept {
   name_too_long_ = false;
   hosts_ = content_types_ = expects_ = transfer_encodings_ = connections_ = 0;
   plan_ = {};
-  in_request_ = in_head_ = true;
+  phase_ = Phase::Head;
   bad_name_ = false;
   return 0;
 }
@@ -262,7 +259,7 @@ int Session::on_header_field(const char* at, std::size_t n) noexcept {
 int Session::on_header_field_complete() noexcept {
   const std::string_view name{name_, name_len_};
   field_ = Field::Other;
-  if (in_head_ && !name_too_long_) {  // trailers never count as these
+  if (phase_ == Phase::Head && !name_too_long_) {  // trailers never count as these
     if (iequals(name, "host")) {
       field_ = Field::Host, ++hosts_;
     } else if (iequals(name, "content-type")) {
@@ -325,30 +322,31 @@ int Session::check_head() noexcept {
 }
 
 int Session::on_headers_complete() noexcept {
-  in_head_ = false;
   // A bare LF in this feed may be in the head: pause to learn where the head ended.
   if (bare_lf_ != kNone && bare_lf_ < section_start_) bare_lf_ = next_bare_lf(feed_start_ + (section_start_ - fed_));
   if (bare_lf_ != kNone) {
-    head_check_ = true;
+    phase_ = Phase::HeadEnd;
     return HPE_PAUSED;
   }
   return finish_headers();
 }
 
 int Session::finish_headers() noexcept {
+  phase_ = Phase::Body;
   if (int e = check_head()) return e;
   section_start_ = kNone;  // the trailers, if any, are a section of their own
-  last_was_post_ = parser_.method == HTTP_POST;
+  memo_.last_was_post = parser_.method == HTTP_POST;
   const Target target = target_spans_.in(target_.view());
   plan_ = env_->router->plan(
-      {method_of(parser_.method), target, content_types_ ? content_type_.view() : std::string_view{}}, arena_);
+      {method_of(parser_.method), target, content_types_ ? content_type_.view() : std::string_view{}, parser_.http_minor},
+      arena_);
   const bool has_body = (parser_.flags & F_CHUNKED) || parser_.content_length > 0;
   if (parser_.http_minor == 1 && has_body && !trim_ows(expect_.view()).empty()) {  // only 100-continue is left
     // Go sends the 100 when the handler first reads the body; a handler that never
     // does is answered at once, and the connection closes after.
     if (plan_.body == BodyUse::None) {
       plan_.close = true;
-      return respond();
+      return serve_parsed();
     }
     write_continue(*out_);
   }
@@ -368,37 +366,37 @@ int Session::on_body(const char* at, std::size_t n) noexcept {
 
 int Session::on_message_complete() noexcept {
   if (multipart_) multipart_->finish();
-  return respond();
+  return serve_parsed();
 }
 
-int Session::respond() noexcept {
-  in_request_ = false;
-  ended_ = parser_.flags & F_CHUNKED ? Ended::Chunked : body_bytes_ > 0 ? Ended::Body : Ended::Head;
+int Session::serve_parsed() noexcept {
+  phase_ = Phase::Idle;
+  memo_.ended = parser_.flags & F_CHUNKED ? MessageEnd::Chunked : body_bytes_ > 0 ? MessageEnd::Body : MessageEnd::Head;
   // HTTP/1.0 stays open only when the first Connection header names keep-alive.
   const bool wants_keep_alive = parser_.http_minor == 0 ? has_token(connection_.view(), "keep-alive")
                                                         : !(parser_.flags & F_CONNECTION_CLOSE);
   const Request req{method_of(parser_.method), target_.view(),
                     plan_.body == BodyUse::Urlencoded ? body_.view() : std::string_view{},
                     multipart_ ? multipart_->value() : FormValue{}, target_spans_.in(target_.view())};
-  const int r = answer(req, parser_.http_minor, wants_keep_alive && !parser_.upgrade &&
-                                                    !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit));
+  const int r = serve(req, parser_.http_minor, wants_keep_alive && !parser_.upgrade &&
+                                                   !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit));
   drop_request_data();
   return r;
 }
 
-int Session::answer(const Request& req, unsigned minor, bool wants_keep_alive) noexcept {
-  const bool keep = wants_keep_alive && !close_requested_ && !plan_.close;
+int Session::serve(const Request& req, unsigned minor, bool wants_keep_alive) noexcept {
+  const bool keep = wants_keep_alive && !memo_.close_requested && !plan_.close;
   const ConnHeader conn = !keep ? ConnHeader::Close : minor == 0 ? ConnHeader::KeepAlive : ConnHeader::None;
-  const int status =
+  const Served served =
       env_->router->serve(req, plan_, conn, {env_->visitors, env_->date, &arena_, env_->router->state}, *out_);
-  if (status == kAnswerLater) {
-    waiting_ = true;
+  if (served.later) {
+    phase_ = Phase::Waiting;
     waiting_conn_ = conn;  // Close exactly when !keep
     waiting_head_only_ = req.method == Method::Head;
     next_ = Next::Wait;
     return HPE_PAUSED;
   }
-  count_response(status);
+  count_response(served.status);
   if (!keep) {
     next_ = Next::Close;
     return HPE_PAUSED;
@@ -410,61 +408,98 @@ int Session::answer(const Request& req, unsigned minor, bool wants_keep_alive) n
   return 0;
 }
 
-bool Session::quick_may_start(const char* p) const noexcept {
-  // Go's empty-line rule, as head_span applies it to a request's first byte: what lies
-  // between the last message and p.
-  std::uint64_t extra = 0;
-  switch (ended_) {
-    case Ended::Nothing: extra = offset(p); break;
-    case Ended::Head: extra = crlf_run_before(p) - 4; break;
-    case Ended::Body: extra = offset(p) - body_end_; break;
-    case Ended::Chunked: break;
+const char* Session::read_quick_heads(const char* p) noexcept {
+  QuickHead h;
+  while (next_ == Next::Read && p < feed_end_ && read_quick_head(p, feed_end_, env_->limits.max_head_bytes, &h) &&
+         h.parts.ok) {  // a bad target is llhttp's to answer (400)
+    p += h.length;
+    memo_.ended = MessageEnd::Head;
+    memo_.last_was_post = false;
+    plan_ = env_->router->plan({h.method, h.parts, {}, h.minor}, arena_);
+    serve({h.method, h.target, {}, {}, h.parts}, h.minor, h.wants_keep_alive);
+    arena_.reset();
+    plan_ = {};
   }
-  return extra <= (last_was_post_ ? 4u : 0u);
+  return p;
 }
 
-int Session::answer_quick(const QuickHead& h) noexcept {
-  ended_ = Ended::Head;
-  last_was_post_ = false;
-  plan_ = env_->router->plan({h.method, h.parts, {}}, arena_);
-  const int r = answer({h.method, h.target, {}, {}, h.parts}, h.minor, h.wants_keep_alive);
-  arena_.reset();
-  plan_ = {};
-  return r;
-}
-
-bool Session::scan_unknown_method(const char* p, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (check_head_size(p + i + 1)) return true;
-    const char c = p[i];
-    if (!method_done_) {
+const char* Session::scan_odd_method(const char* p) noexcept {
+  for (; p < feed_end_; ++p) {
+    if (check_head_size(p + 1)) return feed_end_;
+    const char c = *p;
+    if (phase_ == Phase::OddMethod) {
       if (c == ' ') {
-        method_done_ = true;
+        phase_ = Phase::OddLine;
       } else if (kTokenChar[static_cast<unsigned char>(c)]) {
-        method_seen_ = true;
+        odd_method_seen_ = true;
       } else {
         fail(ProtocolError::BadRequest);  // Go: "invalid method" or "malformed HTTP request"
-        return true;
+        return feed_end_;
       }
       continue;
     }
     if (c != '\n') {
-      line_.append(arena_, p + i, 1);
+      odd_line_.append(arena_, p, 1);
       continue;
     }
     // The whole line: Go's readRequest takes it when it is method SP target SP
     // version, CRLF-terminated here. Then only the method stands in the way: 501.
-    std::string_view rest = line_.view();
+    std::string_view rest = odd_line_.view();
     const bool crlf = !rest.empty() && rest.back() == '\r';
     rest.remove_suffix(crlf ? 1 : 0);
     const std::size_t sp = rest.find(' ');
-    const bool ok = crlf && method_seen_ && sp != std::string_view::npos &&
+    const bool ok = crlf && odd_method_seen_ && sp != std::string_view::npos &&
                     valid_http_version(rest.substr(sp + 1)) && parse_target(rest.substr(0, sp), false).ok;
     fail(ok ? ProtocolError::UnknownMethod : ProtocolError::BadRequest);
-    return true;
+    return feed_end_;
   }
-  line_.pin(arena_);
-  return false;
+  odd_line_.pin(arena_);
+  return p;
+}
+
+const char* Session::read_with_llhttp(const char* p) noexcept {
+  // llhttp takes a bare LF after the request line and as the head's last line; SPEC
+  // refuses it anywhere in a head. One memchr pass finds the first, if any.
+  bare_lf_ = next_bare_lf(p);
+  const llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<std::size_t>(feed_end_ - p));
+  const char* stop = err == HPE_OK ? feed_end_ : llhttp_get_error_pos(&parser_);
+  switch (err) {
+    case HPE_OK:
+      if (phase_ == Phase::Head && section_start_ != kNone && bare_lf_ != kNone && bare_lf_ >= section_start_) {
+        fail(ProtocolError::BadRequest);
+      } else if (in_request() && (section_start_ == kNone || check_head_size(feed_end_) == 0)) {
+        pin();
+      }
+      return feed_end_;
+    case HPE_PAUSED:
+      llhttp_resume(&parser_);
+      if (phase_ != Phase::HeadEnd) return stop;  // next_ says why
+      // Paused at the end of a head, with a bare LF somewhere in this feed.
+      if (bare_lf_ < offset(stop)) {
+        fail(ProtocolError::BadRequest);
+        return stop;
+      }
+      bare_lf_ = next_bare_lf(stop);
+      // Parsing goes straight on unless the head was refused or already answered.
+      return finish_headers() == 0 ? read_with_llhttp(stop) : stop;
+    case HPE_PAUSED_UPGRADE:  // answered with Connection: close already
+      next_ = Next::Close;
+      return stop;
+    case HPE_INVALID_METHOD:
+      if (phase_ == Phase::Failed) return stop;
+      // Go takes any token as a method; llhttp knows its list. The method started at
+      // llhttp's open span (llhttp 8 keeps it in _span_pos0 after an error), or in an
+      // earlier feed if a piece of it was reported there.
+      phase_ = Phase::OddMethod;
+      odd_method_seen_ =
+          section_start_ != kNone || (parser_._span_pos0 && static_cast<const char*>(parser_._span_pos0) < stop);
+      if (section_start_ == kNone)
+        section_start_ = offset(parser_._span_pos0 ? static_cast<const char*>(parser_._span_pos0) : stop);
+      return scan_odd_method(stop);
+    default:
+      if (phase_ != Phase::Failed) fail(llhttp_error(err, stop));
+      return stop;
+  }
 }
 
 void Session::pin() noexcept {
@@ -499,38 +534,38 @@ ProtocolError Session::llhttp_error(llhttp_errno_t err, const char* at) const no
 }
 
 void Session::count_response(int status) noexcept {
-  ++responses_;
+  ++memo_.responses;
   LoopStats::bump(env_->stats->requests);
   env_->stats->count_response(status);
 }
 
-Session::Next Session::answered(int status) noexcept {
-  waiting_ = false;
+Session::Next Session::deferred_written(int status) noexcept {
+  phase_ = Phase::Idle;
   count_response(status);
   return waiting_conn() == ConnHeader::Close ? Next::Close : Next::Read;
 }
 
-Session::Result Session::error_result(std::size_t consumed, OutBuf& out) noexcept {
-  in_request_ = unknown_method_ = false;
-  write_error(out, error_, *env_->date);
-  ++responses_;
+void Session::write_protocol_error() noexcept {
+  write_error(*out_, error_, *env_->date);
+  ++memo_.responses;
   env_->stats->count_protocol_error(error_);
   drop_request_data();
-  return {Next::Close, consumed};
+  next_ = Next::Close;
 }
 
-void Session::keep_tail(const char* end) noexcept {
+void Session::remember_recent(const char* end) noexcept {
   // The last bytes before the next feed: CR/LF runs and bare LFs look back into them.
+  char* recent = memo_.recent;
   const std::size_t n = static_cast<std::size_t>(end - feed_start_);
-  if (n >= sizeof tail_) {
-    std::memcpy(tail_, end - sizeof tail_, sizeof tail_);
-    tail_len_ = sizeof tail_;
+  if (n >= sizeof memo_.recent) {
+    std::memcpy(recent, end - sizeof memo_.recent, sizeof memo_.recent);
+    memo_.recent_len = sizeof memo_.recent;
     return;
   }
-  const std::size_t keep = std::min<std::size_t>(tail_len_, sizeof tail_ - n);
-  std::memmove(tail_, tail_ + tail_len_ - keep, keep);
-  std::memcpy(tail_ + keep, feed_start_, n);
-  tail_len_ = static_cast<std::uint8_t>(keep + n);
+  const std::size_t keep = std::min<std::size_t>(memo_.recent_len, sizeof memo_.recent - n);
+  std::memmove(recent, recent + memo_.recent_len - keep, keep);
+  std::memcpy(recent + keep, feed_start_, n);
+  memo_.recent_len = static_cast<std::uint8_t>(keep + n);
 }
 
 Session::Result Session::feed(const char* data, std::size_t len, OutBuf& out) noexcept {
@@ -538,94 +573,22 @@ Session::Result Session::feed(const char* data, std::size_t len, OutBuf& out) no
   feed_start_ = data;
   feed_end_ = data + len;
   next_ = Next::Read;
-  if (unknown_method_) {
-    if (scan_unknown_method(data, len)) return error_result(len, out);
-    keep_tail(feed_end_);
-    fed_ += len;
-    return {Next::Read, len};
-  }
   const char* p = data;
-  // Between requests, the common request is read without llhttp (llhttp then gets the
-  // rest of this feed from the first request it declines).
-  bool quick = env_->quick_heads && !in_request_ && len > 0 && quick_may_start(data);
-  for (;;) {
-    while (quick && p < feed_end_) {
-      QuickHead h;
-      if (!read_quick_head(p, feed_end_, env_->limits.max_head_bytes, &h)) break;
-      if (!h.parts.ok) break;  // llhttp's path answers it (400)
-      p += h.length;
-      answer_quick(h);
-      if (next_ != Next::Read) {
-        keep_tail(p);
-        fed_ += static_cast<std::size_t>(p - data);
-        return {next_, static_cast<std::size_t>(p - data)};
-      }
-    }
-    if (p == feed_end_) {
-      keep_tail(feed_end_);
-      fed_ += len;
-      return {Next::Read, len};
-    }
-    // llhttp takes a bare LF after the request line and as the head's last line; SPEC
-    // refuses it anywhere in a head. One memchr pass finds the first, if any.
-    bare_lf_ = next_bare_lf(p);
-    quick = false;
-    const llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<std::size_t>(feed_end_ - p));
-    const char* stop = err == HPE_OK ? feed_end_ : llhttp_get_error_pos(&parser_);
-    const std::size_t stopped_at = static_cast<std::size_t>(stop - data);
-    switch (err) {
-      case HPE_OK:
-        if (in_head() && section_start_ != kNone && bare_lf_ != kNone && bare_lf_ >= section_start_) {
-          fail(ProtocolError::BadRequest);
-          break;
-        }
-        if (in_request_ && section_start_ != kNone && check_head_size(feed_end_) != 0) break;
-        if (in_request_) pin();
-        keep_tail(feed_end_);
-        fed_ += len;
-        return {Next::Read, len};
-      case HPE_PAUSED:
-        llhttp_resume(&parser_);
-        if (head_check_) {
-          // Paused at the end of a head, with a bare LF somewhere in this feed.
-          head_check_ = false;
-          if (bare_lf_ < offset(stop)) {
-            fail(ProtocolError::BadRequest);
-            break;
-          }
-          bare_lf_ = next_bare_lf(stop);
-          const int r = finish_headers();
-          if (r == 0) {
-            p = stop;
-            continue;
-          }
-          if (r != HPE_PAUSED) break;
-        }
-        keep_tail(stop);
-        fed_ += stopped_at;
-        return {next_, stopped_at};
-      case HPE_PAUSED_UPGRADE:  // answered with Connection: close already
-        return {Next::Close, stopped_at};
-      case HPE_INVALID_METHOD:
-        if (failed_) break;
-        // Go takes any token as a method; llhttp knows its list. The method started at
-        // llhttp's open span (llhttp 8 keeps it in _span_pos0 after an error), or in an
-        // earlier feed if a piece of it was reported there.
-        unknown_method_ = true;
-        method_done_ = false;
-        method_seen_ = section_start_ != kNone || (parser_._span_pos0 && static_cast<const char*>(parser_._span_pos0) < stop);
-        if (section_start_ == kNone)
-          section_start_ = offset(parser_._span_pos0 ? static_cast<const char*>(parser_._span_pos0) : stop);
-        if (scan_unknown_method(stop, static_cast<std::size_t>(feed_end_ - stop))) return error_result(len, out);
-        keep_tail(feed_end_);
-        fed_ += len;
-        return {Next::Read, len};
-      default:
-        if (!failed_) fail(llhttp_error(err, stop));
-        break;
-    }
-    return error_result(stopped_at, out);
+  if (in_odd_method()) {
+    p = scan_odd_method(p);
+  } else {
+    // Between requests, the common request is read without llhttp; llhttp gets the
+    // rest of the feed from the first request quick heads decline.
+    if (env_->quick_heads && phase_ == Phase::Idle && len > 0 && may_start_request(p)) p = read_quick_heads(p);
+    if (next_ == Next::Read && p < feed_end_) p = read_with_llhttp(p);
   }
+  if (phase_ == Phase::Failed) {
+    write_protocol_error();
+  } else {
+    remember_recent(p);
+    fed_ += static_cast<std::size_t>(p - data);
+  }
+  return {next_, static_cast<std::size_t>(p - data)};
 }
 
 }  // namespace hiserve

@@ -24,7 +24,7 @@ Connection::Connection(Worker& w) noexcept : w_(&w), out_(w.chunks()) {}
 
 Session& Connection::session() noexcept {
   if (!session_) {
-    session_ = w_->take_session();
+    session_ = w_->sessions().take();
     session_->restart(memo_);
   }
   return *session_;
@@ -33,7 +33,7 @@ Session& Connection::session() noexcept {
 void Connection::park_session() noexcept {
   if (!session_ || !session_->idle()) return;
   memo_ = session_->memo();
-  w_->park_session(session_);
+  w_->sessions().park(session_);
   session_ = nullptr;
 }
 
@@ -74,7 +74,10 @@ void Connection::give_req(Req* r) noexcept { w_->chunks().put(r); }
 
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
-  if (waiting()) w_->forget(*this);
+  if (waiting()) {
+    const Router& r = session_->router();
+    r.cancel(r.state, this);
+  }
   state_ = State::Closing;
   TimeoutList::unlink(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
@@ -84,8 +87,8 @@ void Connection::on_close(uv_handle_t* h) noexcept { static_cast<Connection*>(h-
 
 void Connection::destroy() noexcept {
   Worker& w = *w_;
-  mem::release(tail_);
-  if (session_) w.drop_session(session_);
+  mem::release(pending_);
+  if (session_) w.sessions().drop(session_);
   this->~Connection();
   w.connection_gone(this);
 }
@@ -110,10 +113,10 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
 }
 
 void Connection::hold(const char* data, std::size_t len) noexcept {
-  tail_ = static_cast<char*>(mem::resize(tail_, tail_len_ + len));
-  std::memcpy(tail_ + tail_len_, data, len);
-  tail_len_ += static_cast<std::uint32_t>(len);
-  if (tail_len_ >= OutBuf::kFlushBytes) read_stop();  // enough queued behind the answer
+  pending_ = static_cast<char*>(mem::resize(pending_, pending_len_ + len));
+  std::memcpy(pending_ + pending_len_, data, len);
+  pending_len_ += static_cast<std::uint32_t>(len);
+  if (pending_len_ >= OutBuf::kFlushBytes) read_stop();  // enough queued behind the answer
 }
 
 void Connection::process(const char* data, std::size_t len) noexcept {
@@ -130,7 +133,7 @@ void Connection::process(const char* data, std::size_t len) noexcept {
     const std::uint64_t done = session.responses() - observed;
     if (!timed || done == 0) return;
     const std::uint64_t now = uv_hrtime();
-    LoopStats& stats = w_->counters();
+    LoopStats& stats = w_->stats();
     stats.observe(now - started_ns_, 1);
     if (done > 1) stats.observe(now - read_at, done - 1);
     observed += done;
@@ -146,9 +149,10 @@ void Connection::process(const char* data, std::size_t len) noexcept {
       close_after_write_ = true;
       break;
     }
-    if (r.next == Session::Next::Wait) {  // after the answers so far, park until answer()
-      keep_tail(data, len);
-      w_->answer_later(*this);
+    if (r.next == Session::Next::Wait) {  // after the responses so far, wait for the owed one
+      keep_pending(data, len);
+      const Router& router = session.router();
+      router.defer(router.state, {this, write_deferred});
       break;
     }
     // Flush: the client pipelines faster than it reads. Write what we have; if the
@@ -156,7 +160,7 @@ void Connection::process(const char* data, std::size_t len) noexcept {
     observe();
     flushed = flush();
     if (flushed != Flushed::Sent) {
-      if (flushed == Flushed::Queued) keep_tail(data, len);
+      if (flushed == Flushed::Queued) keep_pending(data, len);
       break;
     }
   }
@@ -164,21 +168,24 @@ void Connection::process(const char* data, std::size_t len) noexcept {
   if (flushed == Flushed::Sent) resume_after_flush();
 }
 
-void Connection::keep_tail(const char* data, std::size_t len) noexcept {
-  assert(!tail_);
+void Connection::keep_pending(const char* data, std::size_t len) noexcept {
+  assert(!pending_);
   if (len == 0) return;
-  tail_ = static_cast<char*>(mem::alloc(len));
-  std::memcpy(tail_, data, len);
-  tail_len_ = static_cast<std::uint32_t>(len);
+  pending_ = static_cast<char*>(mem::alloc(len));
+  std::memcpy(pending_, data, len);
+  pending_len_ = static_cast<std::uint32_t>(len);
 }
 
-void Connection::answer(int status, std::string_view content_type, std::string_view body) noexcept {
-  assert(waiting() && state_ != State::Closing);
-  if (w_->stopping()) session_->close_after_response();
-  write_response(out_, {status, content_type, false, body.size(), session_->waiting_conn()}, body,
-                 session_->waiting_head_only(), w_->date());
-  if (session_->answered(status) == Session::Next::Close) close_after_write_ = true;
-  if (state_ == State::Reading) resume_after_flush();  // else on_write carries on
+void Connection::write_deferred(void* connection, int status, std::string_view content_type,
+                                std::string_view body) noexcept {
+  Connection& c = *static_cast<Connection*>(connection);
+  assert(c.waiting() && c.state_ != State::Closing);
+  Session& s = *c.session_;
+  if (c.w_->stopping()) s.close_after_response();
+  write_response(c.out_, {status, content_type, false, body.size(), s.waiting_conn()}, body, s.waiting_head_only(),
+                 c.w_->date());
+  if (s.deferred_written(status) == Session::Next::Close) c.close_after_write_ = true;
+  if (c.state_ == State::Reading) c.resume_after_flush();  // else on_write carries on
 }
 
 Connection::Flushed Connection::flush() noexcept {
@@ -226,13 +233,13 @@ void Connection::on_write(uv_write_t* req, int status) noexcept {
 
 void Connection::resume_after_flush() noexcept {
   if (flush() != Flushed::Sent) return;
-  if (tail_ && !waiting() && !close_after_write_) {
-    char* tail = tail_;
-    std::uint32_t n = tail_len_;
-    tail_ = nullptr;
-    tail_len_ = 0;
-    process(tail, n);
-    mem::release(tail);
+  if (pending_ && !waiting() && !close_after_write_) {
+    char* pending = pending_;
+    std::uint32_t n = pending_len_;
+    pending_ = nullptr;
+    pending_len_ = 0;
+    process(pending, n);
+    mem::release(pending);
     return;
   }
   after_round();
@@ -245,7 +252,7 @@ void Connection::after_round() noexcept {
     // No deadline until answer(); reading on, to see the client leave (and to hold
     // what it sends meanwhile).
     TimeoutList::unlink(*this);
-    if (tail_len_ < OutBuf::kFlushBytes) read_start();
+    if (pending_len_ < OutBuf::kFlushBytes) read_start();
     return;
   }
   if (close_after_write_ || (w_->stopping() && !in_request())) return start_lingering_close();

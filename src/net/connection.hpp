@@ -30,9 +30,6 @@ class Connection {
   // Graceful stop: idle connections close now, busy ones after their response.
   void stop() noexcept;
   Worker* worker() const noexcept { return w_; }
-  // The response owed since the router answered "later" (Session::Next::Wait): writes
-  // it, then carries on with the requests that came after it.
-  void answer(int status, std::string_view content_type, std::string_view body) noexcept;
 
  private:
   friend class TimeoutList;
@@ -52,6 +49,10 @@ class Connection {
   static void on_write(uv_write_t* req, int status) noexcept;
   static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
   static void on_close(uv_handle_t* h) noexcept;
+  // A DeferredResponse's write (handler.hpp): the response owed since Session::Next::Wait;
+  // writes it, then carries on with the requests that came after it.
+  static void write_deferred(void* connection, int status, std::string_view content_type,
+                             std::string_view body) noexcept;
   uv_stream_t* stream() noexcept { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   // Feeds input to the session and writes the answers.
   void process(const char* data, std::size_t len) noexcept;
@@ -64,7 +65,7 @@ class Connection {
   bool in_head() const noexcept { return session_ && session_->in_head(); }
   bool waiting() const noexcept { return session_ && session_->waiting(); }
   // Keeps unparsed input until the connection may go on with it.
-  void keep_tail(const char* data, std::size_t len) noexcept;
+  void keep_pending(const char* data, std::size_t len) noexcept;
   // Input that arrives while an answer is owed waits behind it, up to a flush's worth.
   void hold(const char* data, std::size_t len) noexcept;
   // Writes the answers; once they are out, feeds the input kept meanwhile, or reads.
@@ -95,11 +96,11 @@ class Connection {
   // The session lives in a pool block while a request is under way (or answers are
   // owed); an idle connection keeps only its memo.
   Session* session_ = nullptr;
-  SessionMemo memo_;
+  StreamMemo memo_;
   OutBuf out_;
   std::uint64_t started_ns_ = 0;  // uv_hrtime() of the current request's first read
-  char* tail_ = nullptr;  // unparsed input kept while a write is blocked or an answer owed
-  std::uint32_t tail_len_ = 0;
+  char* pending_ = nullptr;  // unparsed input kept while a write is blocked or an answer owed
+  std::uint32_t pending_len_ = 0;
   std::uint32_t writing_ = 0;  // bytes of out_ in the queued write
   State state_ = State::Reading;
   bool close_after_write_ = false;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "figures.hpp"
+
 namespace hiserve {
 namespace {
 
@@ -84,35 +86,20 @@ std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const Coun
   for (std::size_t i = 0; i < kProtocolErrorKinds; ++i)
     t << "hiserve_protocol_errors_total{kind=\"" << protocol_error_label(static_cast<ProtocolError>(i)) << "\"} "
       << s.protocol_error_kinds[i] << "\n";
-  t.family_of_one("hiserve_connections_accepted_total", "counter", "Connections accepted and served.", s.accepted);
-  t.family_of_one("hiserve_connections_rejected_total", "counter",
-                  "Connections closed at once: over --max-connections, or while stopping.", s.rejected);
-  t.family_of_one("hiserve_connections_open", "gauge", "Connections open now.", s.open_connections);
-  t.family("hiserve_connection_timeouts_total", "counter",
-           "Connections closed for a deadline: a request head late (header) or keep-alive idle (idle).");
-  t << "hiserve_connection_timeouts_total{kind=\"header\"} " << s.header_timeouts << "\n";
-  t << "hiserve_connection_timeouts_total{kind=\"idle\"} " << s.idle_timeouts << "\n";
-  t.family_of_one("hiserve_accept_errors_total", "counter", "accept() errors (EMFILE and the like).", s.accept_errors);
-  t.family_of_one("hiserve_visitors_total", "counter", "Visitor numbers handed out (200s of /hi).", c.served);
-
-  t.family_of_one("hiserve_store_up", "gauge", "1 when the visitor count's store answered its last lease request.",
-                  c.up);
-  t.family_of_one("hiserve_store_leased_numbers", "gauge", "Leased visitor numbers not handed out yet.", c.left);
-  t.family_of_one("hiserve_store_exhausted_total", "counter",
-                  "/hi requests answered 503 because no leased number was left.", c.unavailable);
-  t.family_of_one("hiserve_store_outages_total", "counter", "Times the visitor count's store went down.", c.outages);
-  t.family_of_one("hiserve_store_recoveries_total", "counter", "Times the visitor count's store came back.",
-                  c.recoveries);
-  t.family_of_one("hiserve_store_leases_total", "counter", "Leases of visitor numbers installed.", c.leases);
-  t.family_of_one("hiserve_store_lease_size", "gauge", "Visitor numbers per lease now.", c.block);
-  t.family_of_one("hiserve_store_last_refill_seconds", "gauge", "How long the last lease took to arrive.",
-                  seconds(c.refill_last_us * 1000));
-  t.family_of_one("hiserve_store_slowest_refill_seconds", "gauge", "How long the slowest lease took to arrive.",
-                  seconds(c.refill_worst_us * 1000));
-
-  t.family_of_one("hiserve_pool_held_bytes", "gauge", "Bytes the loops' block pools hold (in use or free).",
-                  s.pool_held_bytes);
-  t.family_of_one("hiserve_pool_in_use_bytes", "gauge", "Bytes of pool blocks in use.", s.pool_used_bytes);
+  const char* family = nullptr;
+  for (std::size_t i = 0; i < kFigureCount; ++i) {
+    const Figure& f = kFigures[i];
+    if (!f.metric) continue;
+    if (!family || std::strcmp(family, f.metric) != 0) t.family(f.metric, f.type, f.help);
+    family = f.metric;
+    t << f.metric;
+    if (*f.label) t << "{" << f.label << "}";
+    t << " ";
+    const std::uint64_t v = f.value(s, c);
+    if (f.divisor != 0) t << static_cast<double>(v) / f.divisor;
+    else t << v;
+    t << "\n";
+  }
 
   t.family("hiserve_request_duration_seconds", "histogram",
            "From a request's first byte read to its response handed to the kernel.");

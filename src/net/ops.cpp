@@ -7,7 +7,6 @@
 #include <cassert>
 #include <cstdlib>
 
-#include "connection.hpp"
 #include "hiserve/alloc.hpp"
 #include "hiserve/form.hpp"
 #include "hiserve/net/server.hpp"
@@ -60,7 +59,7 @@ int profile_seconds(const Request& req, Arena& arena) {
 }  // namespace
 
 Ops::Ops(const Server& server)
-    : server_(server), router_{plan_ops, serve, this}, text_(std::make_unique<char[]>(kTextCap)) {}
+    : server_(server), router_{plan_ops, serve, defer, cancel, drain, this}, text_(std::make_unique<char[]>(kTextCap)) {}
 
 Ops::~Ops() {
   if (!profile_path_.empty()) ::unlink(profile_path_.c_str());
@@ -73,13 +72,13 @@ int Ops::attach(uv_loop_t* loop) noexcept {
   return 0;
 }
 
-int Ops::serve(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served Ops::serve(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Ops& ops = *static_cast<Ops*>(ctx.state);
   const bool head_only = req.method == Method::Head;
   switch (plan.handler) {
-    case kMetrics: return ops.serve_metrics(head_only, conn, *ctx.date, out);
+    case kMetrics: return Served::now(ops.serve_metrics(head_only, conn, *ctx.date, out));
     case kProfile: return ops.serve_profile(req, conn, ctx, out);
-    default: return write_text(out, 404, kNotFoundText, conn, head_only, *ctx.date);
+    default: return Served::now(write_text(out, 404, kNotFoundText, conn, head_only, *ctx.date));
   }
 }
 
@@ -92,19 +91,19 @@ int Ops::serve_metrics(bool head_only, ConnHeader conn, const DateCache& date, O
   return 200;
 }
 
-int Ops::serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served Ops::serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
   const DateCache& date = *ctx.date;
 #ifndef HISERVE_PROFILER
   (void)req;
-  return write_text(out, 501, "this hiserve was built without gperftools' libprofiler: no CPU profiles\n", conn,
-                    head_only, date);
+  return Served::now(write_text(out, 501, "this hiserve was built without gperftools' libprofiler: no CPU profiles\n", conn,
+                    head_only, date));
 #else
   const int seconds = profile_seconds(req, *ctx.arena);
-  if (seconds == 0) return write_text(out, 400, "seconds must be an integer from 1 to 120\n", conn, head_only, date);
+  if (seconds == 0) return Served::now(write_text(out, 400, "seconds must be an integer from 1 to 120\n", conn, head_only, date));
   ProfilerState state;
   ProfilerGetCurrentState(&state);
-  if (profiling_ || state.enabled) return write_text(out, 409, "a CPU profile is already running\n", conn, head_only, date);
+  if (profiling_ || state.enabled) return Served::now(write_text(out, 409, "a CPU profile is already running\n", conn, head_only, date));
   const char* tmp = std::getenv("TMPDIR");
   std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/hiserve-cpu-XXXXXX";
   const int fd = mkstemp(path.data());
@@ -112,30 +111,33 @@ int Ops::serve_profile(const Request& req, ConnHeader conn, const ServeContext& 
   // ProfilerStart samples every thread (ITIMER_PROF counts the whole process's CPU).
   if (fd < 0 || !ProfilerStart(path.c_str())) {
     if (fd >= 0) ::unlink(path.c_str());
-    return write_text(out, 500, "could not start the CPU profiler\n", conn, head_only, date);
+    return Served::now(write_text(out, 500, "could not start the CPU profiler\n", conn, head_only, date));
   }
   profile_path_ = std::move(path);
   profiling_ = true;
   uv_timer_start(&timer_, on_timer, static_cast<std::uint64_t>(seconds) * 1000, 0);
-  return kAnswerLater;
+  return Served::deferred();
 #endif
 }
 
-void Ops::wait_here(Connection& c) noexcept {
-  assert(profiling_ && !waiter_);
-  waiter_ = &c;
+void Ops::defer(void* ops, DeferredResponse to) noexcept {
+  Ops& o = *static_cast<Ops*>(ops);
+  assert(o.profiling_ && !o.waiter_.connection);
+  o.waiter_ = to;
 }
 
-void Ops::forget(Connection& c) noexcept {
-  if (waiter_ != &c) return;
-  waiter_ = nullptr;
-  finish_profile();
+void Ops::cancel(void* ops, void* connection) noexcept {
+  Ops& o = *static_cast<Ops*>(ops);
+  if (o.waiter_.connection != connection) return;
+  o.waiter_ = {};
+  o.finish_profile();
 }
 
-void Ops::stop() noexcept {
-  finish_profile();
-  if (timer_ready_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_)))
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+void Ops::drain(void* ops) noexcept {
+  Ops& o = *static_cast<Ops*>(ops);
+  o.finish_profile();
+  if (o.timer_ready_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&o.timer_)))
+    uv_close(reinterpret_cast<uv_handle_t*>(&o.timer_), nullptr);
 }
 
 void Ops::on_timer(uv_timer_t* t) noexcept { static_cast<Ops*>(t->data)->finish_profile(); }
@@ -168,10 +170,10 @@ void Ops::finish_profile() noexcept {
   if (fd >= 0) ::close(fd);
   ::unlink(profile_path_.c_str());
   profile_path_.clear();
-  if (Connection* c = waiter_) {
-    waiter_ = nullptr;
-    if (ok) c->answer(200, kProfileType, {body, len});
-    else c->answer(500, kTextPlain, "could not read the CPU profile\n");
+  if (const DeferredResponse to = waiter_; to.connection) {
+    waiter_ = {};
+    if (ok) to.write(to.connection, 200, kProfileType, {body, len});
+    else to.write(to.connection, 500, kTextPlain, "could not read the CPU profile\n");
   }
   mem::release(body);
 }

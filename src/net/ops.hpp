@@ -14,7 +14,6 @@
 
 namespace hiserve {
 
-class Connection;
 class Server;
 
 class Ops {
@@ -27,17 +26,18 @@ class Ops {
   const Router& router() const noexcept { return router_; }
   // Sets up the profile's timer on the metrics loop; 0 or a libuv error.
   int attach(uv_loop_t* loop) noexcept;
-  // c's request is the running profile's: c gets the answer when it ends.
-  void wait_here(Connection& c) noexcept;
-  // c closes before its answer: the profile ends now, unread.
-  void forget(Connection& c) noexcept;
-  // Graceful stop: a running profile ends now and answers with what it has.
-  void stop() noexcept;
 
  private:
-  static int serve(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  // The Router's calls (handler.hpp): a profile's response is deferred to its end.
+  static Served serve(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  // The running profile's response goes to `to` when it ends.
+  static void defer(void* ops, DeferredResponse to) noexcept;
+  // That connection closes before its response: the profile ends now, unread.
+  static void cancel(void* ops, void* connection) noexcept;
+  // Graceful stop: a running profile ends now and answers with what it has.
+  static void drain(void* ops) noexcept;
   int serve_metrics(bool head_only, ConnHeader conn, const DateCache& date, OutBuf& out);
-  int serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+  Served serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
   static void on_timer(uv_timer_t* t) noexcept;
   // Stops the profiler and answers the waiting connection, if any.
   void finish_profile() noexcept;
@@ -49,7 +49,7 @@ class Ops {
   uv_timer_t timer_;
   bool timer_ready_ = false;
   bool profiling_ = false;
-  Connection* waiter_ = nullptr;
+  DeferredResponse waiter_{};  // connection null: none
   std::string profile_path_;
 };
 

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <new>
+#include <utility>
 
 #include "addresses.hpp"
 #include "hiserve/alloc.hpp"
-#include "ops.hpp"
 
 namespace hiserve {
 namespace {
@@ -22,45 +22,46 @@ std::uint64_t to_ms(double s) { return static_cast<std::uint64_t>(s * 1000 + 0.5
 uv_handle_t* handle(void* h) { return static_cast<uv_handle_t*>(h); }
 }  // namespace
 
-Worker::Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections,
-               const Router& router, Ops* ops, bool timed, unsigned index) noexcept
-    : config_(config),
-      open_connections_(open_connections),
-      ops_(ops),
-      index_(index),
+Worker::Worker(const LoopOptions& options) noexcept
+    : options_(options),
+      config_(*options.config),
       chunks_(kChunkSize),
       conn_blocks_(mem::align_up(sizeof(Connection), 16)),
-      sessions_(mem::align_up(sizeof(Session), 16)),
-      env_{config.limits, &chunks_, &visitors, &date_, &stats_, &router},
-      lists_{TimeoutList(to_ms(config.header_timeout_s)), TimeoutList(to_ms(config.idle_timeout_s)),
-             TimeoutList(std::min(kLingerMs, to_ms(config.idle_timeout_s)))},
-      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))),
-      timed_(timed) {}
+      env_{config_.limits, &chunks_, options.visitors, &date_, &stats_, options.router},
+      sessions_(env_),
+      lists_{TimeoutList(to_ms(config_.header_timeout_s)), TimeoutList(to_ms(config_.idle_timeout_s)),
+             TimeoutList(std::min(kLingerMs, to_ms(config_.idle_timeout_s)))},
+      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))) {}
 
 Worker::~Worker() {
   if (loop_ready_) {
-    if (!thread_.joinable()) {  // never ran: close what listen() opened
+    if (!thread_.joinable()) {  // never ran: close what open_loop() and listen() opened
       uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
       uv_run(&loop_, UV_RUN_DEFAULT);
     }
     join();
     uv_loop_close(&loop_);
   }
-  parked_low_ = parked_count_;
-  trim_sessions();
   mem::release(read_buf_);
 }
 
-int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept {
-  *what = "uv_loop_init";
+int Worker::open_loop() noexcept {
   if (int r = uv_loop_init(&loop_)) return r;
   loop_ready_ = true;
   loop_.data = this;
-  *what = "timers";
   if (int r = uv_timer_init(&loop_, &tick_)) return r;
   if (int r = uv_timer_init(&loop_, &grace_)) return r;
   if (int r = uv_async_init(&loop_, &wake_, on_wake)) return r;
   tick_.data = grace_.data = wake_.data = this;
+  // The sweep runs a few times per shortest timeout, at most once a second.
+  std::uint64_t shortest = std::min({list(Timeout::Header).timeout_ms(), list(Timeout::Idle).timeout_ms(),
+                                     list(Timeout::Linger).timeout_ms()});
+  std::uint64_t tick = std::clamp<std::uint64_t>(shortest / 4, 5, 1000);
+  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, to_ms(config_.trim_interval_s) / tick));
+  return uv_timer_start(&tick_, on_tick, tick, tick);
+}
+
+int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept {
   listeners_ = std::make_unique<uv_tcp_t[]>(count);
   for (std::size_t i = 0; i < count; ++i) {
     sockaddr_storage ss = addrs[i];
@@ -84,13 +85,7 @@ int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char*
     *what = "listen";
     if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(l), kBacklog, on_connection)) return r;
   }
-  // The sweep runs a few times per shortest timeout, at most once a second.
-  std::uint64_t shortest = std::min({list(Timeout::Header).timeout_ms(), list(Timeout::Idle).timeout_ms(),
-                                     list(Timeout::Linger).timeout_ms()});
-  std::uint64_t tick = std::clamp<std::uint64_t>(shortest / 4, 5, 1000);
-  ticks_per_trim_ = static_cast<unsigned>(std::max<std::uint64_t>(1, to_ms(config_.trim_interval_s) / tick));
-  *what = "timers";
-  return uv_timer_start(&tick_, on_tick, tick, tick);
+  return 0;
 }
 
 int Worker::bound_port() const noexcept {
@@ -102,11 +97,7 @@ int Worker::bound_port() const noexcept {
 
 void Worker::run_thread() {
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-  // Named for top -H, perf and /proc/PID/task: "hiserve-loop-N", "hiserve-metrics".
-  char name[16];
-  if (ops_) std::snprintf(name, sizeof name, "hiserve-metrics");
-  else std::snprintf(name, sizeof name, "hiserve-loop-%u", index_);
-  pthread_setname_np(thread_.native_handle(), name);
+  pthread_setname_np(thread_.native_handle(), options_.name);
 }
 
 void Worker::join() {
@@ -142,7 +133,7 @@ void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   }
   auto* c = new (w.conn_blocks_.get()) Connection(w);
   ++w.live_;
-  const std::int64_t open = w.open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::int64_t open = w.options_.open_connections->fetch_add(1, std::memory_order_relaxed) + 1;
   if (c->accept(listener) != 0) {
     LoopStats::bump(w.stats_.accept_errors);
     return;
@@ -158,7 +149,7 @@ void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
 void Worker::connection_gone(Connection* c) noexcept {
   conn_blocks_.put(c);
   --live_;
-  open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  options_.open_connections->fetch_sub(1, std::memory_order_relaxed);
   maybe_finish_stop();
 }
 
@@ -177,56 +168,20 @@ void Worker::on_tick(uv_timer_t* t) noexcept {
   w.close_expired(Timeout::Idle, now, &w.stats_.idle_timeouts);
   w.close_expired(Timeout::Linger, now, nullptr);
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
-    w.trim_sessions();
-    if (w.chunks_.trim() + w.conn_blocks_.trim() + w.sessions_.trim() > 0) mem::return_free_memory();
+    if (w.sessions_.trim() + w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
   }
   w.publish_pool_bytes();
 }
 
 void Worker::publish_pool_bytes() noexcept {
   std::uint64_t held = 0, used = 0;
-  for (const BlockPool* p : {&chunks_, &conn_blocks_, &sessions_}) {
+  for (const BlockPool* p : {&std::as_const(chunks_), &std::as_const(conn_blocks_), &sessions_.blocks()}) {
     held += (p->in_use() + p->free_count()) * p->block_size();
     used += p->in_use() * p->block_size();
   }
   LoopStats::set(stats_.pool_held_bytes, held);
   LoopStats::set(stats_.pool_used_bytes, used);
 }
-
-Session* Worker::take_session() noexcept {
-  if (!parked_) return new (sessions_.get()) Session(env_);
-  Session* s = parked_;
-  parked_ = s->parked_next;
-  parked_low_ = std::min(parked_low_, --parked_count_);
-  return s;
-}
-
-void Worker::park_session(Session* s) noexcept {
-  s->parked_next = parked_;
-  parked_ = s;
-  ++parked_count_;
-}
-
-void Worker::drop_session(Session* s) noexcept {
-  s->~Session();
-  sessions_.put(s);
-}
-
-std::size_t Worker::trim_sessions() noexcept {
-  std::size_t n = 0;
-  for (; n < parked_low_ && parked_; ++n) {
-    Session* s = parked_;
-    parked_ = s->parked_next;
-    drop_session(s);
-  }
-  parked_count_ -= n;
-  parked_low_ = parked_count_;
-  return n;
-}
-
-void Worker::answer_later(Connection& c) noexcept { ops_->wait_here(c); }
-
-void Worker::forget(Connection& c) noexcept { ops_->forget(c); }
 
 void Worker::on_wake(uv_async_t* a) noexcept {
   Worker& w = *static_cast<Worker*>(a->data);
@@ -251,7 +206,7 @@ void Worker::stop_all(bool forced) noexcept {
 void Worker::begin_stop() noexcept {
   stopping_ = true;
   for (std::size_t i = 0; i < nlisteners_; ++i) uv_close(handle(&listeners_[i]), nullptr);
-  if (ops_) ops_->stop();  // a running profile answers now, with what it has
+  if (const Router& r = *env_.router; r.drain) r.drain(r.state);  // owed responses are written now
   stop_all(false);
   uv_timer_start(&grace_, on_grace, to_ms(config_.shutdown_grace_s), 0);
   maybe_finish_stop();

@@ -14,6 +14,7 @@
 #include "hiserve/config.hpp"
 #include "hiserve/date_cache.hpp"
 #include "hiserve/http/session.hpp"
+#include "hiserve/http/session_pool.hpp"
 #include "hiserve/stats.hpp"
 #include "timeout_list.hpp"
 
@@ -26,48 +27,48 @@ enum class Timeout : std::uint8_t {
   Linger,  // lingering close after the last answer
 };
 
-class Ops;
+// What a loop serves and how; the listener group that owns the loop owns these too.
+struct LoopOptions {
+  const Config* config;
+  LeasedCounter* visitors;                     // shared by every loop
+  std::atomic<std::int64_t>* open_connections;  // the group's, for --max-connections
+  const Router* router;
+  bool timed;        // request durations go into the histogram
+  char name[16];     // the thread's, for top -H, perf and /proc/PID/task
+};
 
 class Worker {
  public:
-  // A loop of the public listener (router kHiRouter, no ops), or the metrics
-  // listener's (the ops router and its Ops). Request durations are timed when `timed`.
-  Worker(const Config& config, LeasedCounter& visitors, std::atomic<std::int64_t>& open_connections,
-         const Router& router, Ops* ops, bool timed, unsigned index) noexcept;
+  explicit Worker(const LoopOptions& options) noexcept;
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Sets up the loop and binds a listener on each address (all with one port); 0 or a
-  // libuv error (*what says which step).
+  // Sets up the loop and its timers; 0 or a libuv error.
+  int open_loop() noexcept;
+  // After open_loop(): listens on each address (all with one port; port 0 takes the
+  // first one's); 0 or a libuv error (*what says which step).
   int listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept;
   // Bound port of this worker's listeners, or -1.
   int bound_port() const noexcept;
+  // Runs the loop on a thread of its own.
   void run_thread();
   void join();
   // Asks the loop to stop gracefully (thread-safe).
   void request_stop() noexcept;
+  // This loop's counters: written by the loop only, read by anyone.
+  LoopStats& stats() noexcept { return stats_; }
   const LoopStats& stats() const noexcept { return stats_; }
 
   // For this loop's connections.
   uv_loop_t* loop() noexcept { return &loop_; }
   const SessionEnv& session_env() const noexcept { return env_; }
   BlockPool& chunks() noexcept { return chunks_; }
-  // Sessions for connections with a request under way. Idle connections' sessions
-  // wait here constructed, so taking one is a pop and a restart.
-  Session* take_session() noexcept;
-  void park_session(Session* s) noexcept;
-  // A session in no state to be reused (its connection closed mid-request).
-  void drop_session(Session* s) noexcept;
-  LoopStats& counters() noexcept { return stats_; }
+  // Sessions for connections with a request under way.
+  SessionPool& sessions() noexcept { return sessions_; }
   const DateCache& date() const noexcept { return date_; }
   bool stopping() const noexcept { return stopping_; }
-  bool timing() const noexcept { return timed_; }
-  // c's router answers later (Session::Next::Wait): Ops calls c.answer(); until then
-  // c reads nothing and has no deadline.
-  void answer_later(Connection& c) noexcept;
-  // c is closing while an answer is owed to it.
-  void forget(Connection& c) noexcept;
+  bool timing() const noexcept { return options_.timed; }
   // Every connection of a loop reads into the loop's one buffer: a connection keeps
   // nothing between reads but what its parser pinned in its arena.
   uv_buf_t read_buffer() noexcept { return uv_buf_init(read_buf_, kReadBufSize); }
@@ -88,8 +89,6 @@ class Worker {
   TimeoutList& list(Timeout kind) noexcept { return lists_[static_cast<int>(kind)]; }
   // Closes the connections whose deadline in `kind` has passed, counting each.
   void close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept;
-  // Destroys the parked sessions no connection took for a whole trim period.
-  std::size_t trim_sessions() noexcept;
   // Publishes the pools' sizes for the metrics (the pools themselves are this loop's).
   void publish_pool_bytes() noexcept;
   // Calls stop() (or close(), when forced) on every connection of this loop.
@@ -97,19 +96,15 @@ class Worker {
   void begin_stop() noexcept;
   void maybe_finish_stop() noexcept;
 
+  const LoopOptions options_;
   const Config& config_;
-  std::atomic<std::int64_t>& open_connections_;
-  Ops* ops_;
-  unsigned index_;
   uv_loop_t loop_;
   BlockPool chunks_;       // arena and output chunks, queued write requests
   BlockPool conn_blocks_;  // Connection objects
-  BlockPool sessions_;     // memory for Session objects
-  Session* parked_ = nullptr;  // constructed, idle sessions
-  std::size_t parked_count_ = 0, parked_low_ = 0;  // and the fewest since the last trim
   DateCache date_;
-  SessionEnv env_;
   LoopStats stats_;
+  SessionEnv env_;
+  SessionPool sessions_;
   TimeoutList lists_[3];
   char* read_buf_;
   std::uint64_t date_checked_ms_ = 0;
@@ -125,7 +120,6 @@ class Worker {
   unsigned ticks_per_trim_ = 1;
   bool loop_ready_ = false;
   bool stopping_ = false;
-  bool timed_;
 };
 
 }  // namespace hiserve

@@ -34,17 +34,20 @@ struct SessionEnv {
   bool quick_heads = true;
 };
 
-// What a session must remember between requests, kept by an idle connection in place
-// of the session itself (which then goes back to its pool): the stream's last bytes,
-// how the last message ended, and what was answered.
-struct SessionMemo {
-  std::uint64_t responses = 0;
-  char tail[10];
-  std::uint8_t tail_len = 0;
-  std::uint8_t since_end = 0;  // bytes since the last message's end (body or start), saturated
-  std::uint8_t ended = 0;
-  bool last_was_post = false;
-  bool close_requested = false;
+// How the last message on a stream ended: what precedes the next one's first byte.
+enum class MessageEnd : std::uint8_t { Nothing, Head, Body, Chunked };
+
+// What outlives a request on a stream: kept by the session while it serves the stream,
+// and handed over whole to an idle connection in place of the session (which then goes
+// back to its pool), and back to whichever session serves the stream next.
+struct StreamMemo {
+  std::uint64_t responses = 0;  // final responses written on the stream
+  char recent[10];              // the stream's last bytes, oldest first
+  std::uint8_t recent_len = 0;
+  std::uint8_t since_end = 0;   // bytes since the last message's end (body or start), saturated
+  MessageEnd ended = MessageEnd::Nothing;
+  bool last_was_post = false;   // Go skips up to 4 CR/LF bytes before a request only then
+  bool close_requested = false; // the next response closes the connection
 };
 
 class Session {
@@ -54,25 +57,35 @@ class Session {
     Read,   // everything was consumed: write out, then read more
     Flush,  // out is full: write it, then feed the rest (data + consumed)
     Close,  // write out, then close; the rest of the input is ignored
-    Wait,   // the router answers later: write out, keep the rest (data + consumed),
-            // read nothing until answered(), then feed the rest
+    Wait,   // the router owes the response (Served::later): write out, keep the rest
+            // (data + consumed), read nothing until deferred_written(), then feed the rest
   };
   struct Result {
     Next next;
     std::size_t consumed;
   };
 
+  // Where the session is in its stream; every transition is named where it happens.
+  //   Idle       --first byte of a request-->   Head        (on_message_begin)
+  //   Head       --method llhttp does not know->  OddMethod   (read_with_llhttp)
+  //   OddMethod  --space after the method-->     OddLine     (scan_odd_method)
+  //   Head       --end of head, bare LF in feed--> HeadEnd     (on_headers_complete)
+  //   Head, HeadEnd --head checked-->            Body        (finish_headers)
+  //   Body       --request complete-->           Idle        (serve_parsed)
+  //   Idle, Body --router owes the response-->   Waiting     (serve)
+  //   Waiting    --deferred response written-->  Idle        (deferred_written)
+  //   any        --protocol error-->             Failed      (fail); closes after its answer
+  enum class Phase : std::uint8_t { Idle, Head, HeadEnd, Body, OddMethod, OddLine, Waiting, Failed };
+
   explicit Session(const SessionEnv& env) noexcept;
   // Between requests, with nothing held: the session may give way to its memo(), and
   // carry on another stream (or this one) from that stream's memo with restart(). Its
   // per-request state is reset by the next request either way, as between requests
   // on one stream.
-  bool idle() const noexcept {
-    return !in_request_ && !waiting_ && !failed_ && !unknown_method_ && !head_check_ && arena_.empty();
-  }
-  SessionMemo memo() const noexcept;
-  void restart(const SessionMemo& memo) noexcept;
-  Session* parked_next = nullptr;  // the loop's list of idle sessions
+  bool idle() const noexcept { return phase_ == Phase::Idle && arena_.empty(); }
+  StreamMemo memo() const noexcept;
+  void restart(const StreamMemo& memo) noexcept;
+  Session* parked_next = nullptr;  // the loop's SessionPool of idle sessions
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -80,28 +93,31 @@ class Session {
   // live until feed returns: a partial request keeps what it needs in the arena.
   Result feed(const char* data, std::size_t len, OutBuf& out) noexcept;
 
+  Phase phase() const noexcept { return phase_; }
   // Bytes of a request have arrived and its response has not been written.
-  bool in_request() const noexcept { return in_request_; }
+  bool in_request() const noexcept {
+    return phase_ == Phase::Head || phase_ == Phase::HeadEnd || phase_ == Phase::Body || in_odd_method();
+  }
   // Part of a request head has arrived, not all of it (the header timeout runs).
-  bool in_head() const noexcept { return in_request_ && in_head_; }
+  bool in_head() const noexcept { return phase_ == Phase::Head || in_odd_method(); }
   // Holds no memory beyond itself (an idle keep-alive connection).
   bool holds_nothing() const noexcept { return arena_.empty(); }
   // The next response closes the connection (graceful shutdown).
-  void close_after_response() noexcept { close_requested_ = true; }
-  // Status of the last protocol error sent (0: none); the connection closes after it.
-  int error_status() const noexcept { return failed_ ? status_of(error_) : 0; }
+  void close_after_response() noexcept { memo_.close_requested = true; }
   // Final responses written so far: the router's and a protocol error's.
-  std::uint64_t responses() const noexcept { return responses_; }
+  std::uint64_t responses() const noexcept { return memo_.responses; }
+  // The router of this session's listener (for a deferred response's defer/cancel).
+  const Router& router() const noexcept { return *env_->router; }
 
-  // After Next::Wait: a request's response is owed. Its Connection header, and whether
-  // it is to a HEAD (no body).
-  bool waiting() const noexcept { return waiting_; }
+  // In Phase::Waiting: the owed response's Connection header, and whether it is to a
+  // HEAD (no body).
+  bool waiting() const noexcept { return phase_ == Phase::Waiting; }
   ConnHeader waiting_conn() const noexcept {
-    return close_requested_ && waiting_conn_ != ConnHeader::Close ? ConnHeader::Close : waiting_conn_;
+    return memo_.close_requested && waiting_conn_ != ConnHeader::Close ? ConnHeader::Close : waiting_conn_;
   }
   bool waiting_head_only() const noexcept { return waiting_head_only_; }
   // The owed response (of that status) has been written; what next.
-  Next answered(int status) noexcept;
+  Next deferred_written(int status) noexcept;
 
  private:
   friend struct SessionCallbacks;
@@ -123,11 +139,25 @@ class Session {
   int on_body(const char* at, std::size_t n) noexcept;
   int on_message_complete() noexcept;
 
+  // The three readers feed() dispatches to. Each reads from p, sets next_ (and the
+  // phase), and returns where it stopped.
+  // Requests read without llhttp, while they come (quick_head.hpp).
+  const char* read_quick_heads(const char* p) noexcept;
+  // llhttp, from p: to the end of the feed, a pause, or an error.
+  const char* read_with_llhttp(const char* p) noexcept;
+  // A request line llhttp refused at its method (Phase::OddMethod, OddLine): Go's rules
+  // decide 501 or 400 once the line is whole.
+  const char* scan_odd_method(const char* p) noexcept;
+  bool in_odd_method() const noexcept { return phase_ == Phase::OddMethod || phase_ == Phase::OddLine; }
+
   // The stream offset of a byte of the current feed.
   std::uint64_t offset(const char* p) const noexcept { return fed_ + static_cast<std::uint64_t>(p - feed_start_); }
   // Every span of the head or trailers passes here: Go's single spaces in the request
   // line, Go's empty lines before a request, and the size limit.
   int head_span(Span kind, const char* at, std::size_t n) noexcept;
+  // Go's empty-line rule: whether a request may start at p, as far as the bytes since
+  // the last message's end go (both readers ask it).
+  bool may_start_request(const char* p) const noexcept;
   // CR and LF bytes right before p (counting back into earlier feeds), at most 10.
   unsigned crlf_run_before(const char* p) const noexcept;
   // The stream offset of the first LF at or after p in this feed with no CR before
@@ -135,28 +165,22 @@ class Session {
   std::uint64_t next_bare_lf(const char* p) const noexcept;
   // The rest of on_headers_complete, once no bare LF is in the head.
   int finish_headers() noexcept;
-  // Keeps the stream's last bytes up to end, for the next feed to look back into.
-  void keep_tail(const char* end) noexcept;
+  // Keeps the stream's last bytes up to end in the memo, for the next feed to look
+  // back into.
+  void remember_recent(const char* end) noexcept;
   // Enforces max_head_bytes on the head (or trailers) up to `upto` in this feed.
   int check_head_size(const char* upto) noexcept;
   // The checks Go makes once the head is read, in Go's order; 0 or an error.
   int check_head() noexcept;
-  // Records a protocol error; returns llhttp's "stop" code.
+  // Records a protocol error (the first one counts): Phase::Failed; returns llhttp's
+  // "stop" code.
   int fail(ProtocolError e) noexcept;
-  // A method llhttp does not know: reads the rest of the request line, and Go's rules
-  // decide 501 or 400. True once decided (then failed_ is set).
-  bool scan_unknown_method(const char* p, std::size_t n) noexcept;
-  // Serves the current request (its body read, or not needed) and decides what next.
-  int respond() noexcept;
+  // Serves the current llhttp request (its body read, or not needed).
+  int serve_parsed() noexcept;
   // Serves req (planned in plan_), keeping the connection if the client wants it and
   // nothing else forbids it; sets next_, and returns llhttp's "pause" unless parsing
   // may go straight on.
-  int answer(const Request& req, unsigned minor, bool wants_keep_alive) noexcept;
-  // Serves a request read by read_quick_head.
-  int answer_quick(const QuickHead& h) noexcept;
-  // Whether a request may start at p (llhttp idle) as far as the bytes since the last
-  // message go: head_span's rule for them, so both readers answer alike.
-  bool quick_may_start(const char* p) const noexcept;
+  int serve(const Request& req, unsigned minor, bool wants_keep_alive) noexcept;
   // Counts a response of the router's.
   void count_response(int status) noexcept;
   // Forgets the current request's strings and hands its arena memory back.
@@ -165,8 +189,8 @@ class Session {
   void pin() noexcept;
   // The answer to a parse error llhttp found by itself, as Go words the same fault.
   ProtocolError llhttp_error(llhttp_errno_t err, const char* at) const noexcept;
-  // Writes the protocol error's answer; the connection closes after it.
-  Result error_result(std::size_t consumed, OutBuf& out) noexcept;
+  // Writes the protocol error's response; the connection closes after it.
+  void write_protocol_error() noexcept;
 
   llhttp_t parser_;
   const SessionEnv* env_;
@@ -183,16 +207,14 @@ class Session {
   std::uint64_t span_end_ = 0;
   std::uint64_t body_end_ = 0;
   std::uint64_t bare_lf_ = kNone;
-  // How the last message ended: what precedes the next one's first byte.
-  enum class Ended : std::uint8_t { Nothing, Head, Body, Chunked } ended_ = Ended::Nothing;
+  StreamMemo memo_;  // what outlives the request
   Arena arena_;
   ArenaText target_, host_, content_type_, expect_, connection_, transfer_encoding_, body_;
   MultipartForm* multipart_ = nullptr;  // in the arena, for a multipart body
   Plan plan_;
   TargetSpans target_spans_;
   std::uint64_t body_bytes_ = 0;
-  std::uint64_t responses_ = 0;
-  ProtocolError error_ = ProtocolError::BadRequest;  // valid when failed_
+  ProtocolError error_ = ProtocolError::BadRequest;  // valid in Phase::Failed
   // The header name being parsed, as far as it matters: the names we look for are
   // shorter than the buffer, so a longer name is simply Other.
   char name_[20];
@@ -200,24 +222,14 @@ class Session {
   bool name_too_long_ = false;
   Field field_ = Field::Other;
   Span span_ = Span::None;
-  char tail_[10];  // the stream's last bytes before feed_start_, oldest first
-  std::uint8_t tail_len_ = 0;
   std::uint8_t hosts_ = 0, content_types_ = 0, expects_ = 0, transfer_encodings_ = 0, connections_ = 0;
+  Phase phase_ = Phase::Idle;
   Next next_ = Next::Read;
-  bool failed_ = false;
-  bool in_request_ = false;
-  bool in_head_ = false;
-  bool bad_name_ = false;        // a header name that is not a token (Go checks it last)
-  bool head_check_ = false;      // paused at the head's end to place a bare LF
-  bool last_was_post_ = false;   // Go skips up to 4 CR/LF bytes before a request only then
-  bool waiting_ = false;         // a response is owed (Next::Wait)
+  bool bad_name_ = false;  // a header name that is not a token (Go checks it last)
   bool waiting_head_only_ = false;
   ConnHeader waiting_conn_ = ConnHeader::None;
-  bool unknown_method_ = false;  // reading a request line llhttp refused at its method
-  bool method_seen_ = false;     // ... whose method has a byte
-  bool method_done_ = false;     // ... and ended at a space
-  bool close_requested_ = false;
-  ArenaText line_;  // the unknown method's request line after the method
+  bool odd_method_seen_ = false;  // the odd method has a byte (else Go: "malformed")
+  ArenaText odd_line_;            // the odd method's request line after the method
 };
 
 }  // namespace hiserve

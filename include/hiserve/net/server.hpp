@@ -1,5 +1,6 @@
-// The net layer's public face: a server of N loop threads on one port, and the
-// signal handling that runs it as a process. Owns the visitor store (and its counter)
+// The net layer's public face: a server of N loop threads on one port (and the
+// metrics listener's loop), and the process around it: signals, systemd's readiness
+// protocol, the stats line (process.cpp). Owns the visitor store (and its counter)
 // all its loops share. No libuv here: callers see only plain C++.
 #pragma once
 #include <atomic>
@@ -14,8 +15,8 @@
 
 namespace hiserve {
 
+class ListenerGroup;
 class Ops;
-class Worker;
 
 class Server {
  public:
@@ -25,13 +26,13 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Opens the visitor store (before anything listens), binds every loop's listener (and
-  // the metrics listener, when configured) and starts the loop threads. 0, or a negative code with a one-line explanation in
-  // *error.
+  // the metrics listener, when configured) and starts the loop threads. 0, or a
+  // negative code with a one-line explanation in *error.
   int start(std::string* error);
   // The port the listeners are bound to (the real one when Config::port was 0).
-  int port() const noexcept { return port_; }
+  int port() const noexcept;
   // The metrics listener's port, or -1 when it is off.
-  int metrics_port() const noexcept { return metrics_port_; }
+  int metrics_port() const noexcept;
   // Stops accepting, lets in-flight responses finish, closes idle connections; returns
   // at once. Thread-safe; a second call does nothing.
   void stop() noexcept;
@@ -57,15 +58,10 @@ class Server {
  private:
   Config config_;
   std::unique_ptr<VisitorStore> store_;
-  alignas(64) std::atomic<std::int64_t> open_connections_{0};
-  std::unique_ptr<std::unique_ptr<Worker>[]> workers_;
-  unsigned nworkers_ = 0;
-  int port_ = 0;
-  // The metrics listener: its routes and its loop (with its own connection count).
+  std::unique_ptr<ListenerGroup> public_;
+  // The metrics listener: its routes and its loop.
   std::unique_ptr<Ops> ops_;
-  alignas(64) std::atomic<std::int64_t> metrics_connections_{0};
-  std::unique_ptr<Worker> metrics_worker_;
-  int metrics_port_ = -1;
+  std::unique_ptr<ListenerGroup> metrics_;
   bool started_ = false;
 };
 
