@@ -9,7 +9,7 @@ packages=(
   libsystemd-dev systemd
   libbenchmark-dev libbenchmark-tools wrk
   libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
-  golang-go nginx-light heaptrack linux-perf valgrind gcovr
+  golang-go nginx-light heaptrack linux-perf valgrind gcovr mandoc
   clang libclang-rt-14-dev
 )
 missing=()

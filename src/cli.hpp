@@ -1,4 +1,5 @@
-// hiserve's command line: the flags SPEC.md fixes, as --flag value or --flag=value.
+// hiserve's command line: the flags, each listed once in a table (cli.cpp) that the
+// parser, --help and the man page hiserve(1) are all generated from.
 #pragma once
 #include <string>
 
@@ -7,13 +8,17 @@
 namespace hiserve {
 
 struct CliResult {
-  enum class Action { Serve, Help, Error } action = Action::Serve;
+  enum class Action { Serve, Help, Version, Error } action = Action::Serve;
   Config config;
   std::string error;  // one line, when action == Error
 };
 
 CliResult parse_cli(int argc, const char* const* argv);
 // The --help text: every flag with its default.
-const char* usage() noexcept;
+std::string usage();
+// "hiserve VERSION\n" (--version).
+std::string version_line();
+// hiserve(1) in man(7) roff: the same flags, defaults and ranges as --help.
+std::string man_page();
 
 }  // namespace hiserve

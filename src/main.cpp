@@ -7,8 +7,8 @@
 int main(int argc, char** argv) {
   using namespace hiserve;
   const CliResult cli = parse_cli(argc, argv);
-  if (cli.action == CliResult::Action::Help) {
-    std::fputs(usage(), stdout);
+  if (cli.action == CliResult::Action::Help || cli.action == CliResult::Action::Version) {
+    std::fputs((cli.action == CliResult::Action::Help ? usage() : version_line()).c_str(), stdout);
     return 0;
   }
   if (cli.action == CliResult::Action::Error) {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,8 +76,43 @@ TEST_CASE("bad flags are one clear error") {
     CHECK(r.error.find('\n') == std::string::npos);
   }
   CHECK(parse({"--help"}).action == CliResult::Action::Help);
+  // A flag nobody knows is named as such, value or not.
+  CHECK(parse({"--bogus"}).error == "unknown flag: --bogus");
+  CHECK(parse({"--bogus=1"}).error == "unknown flag: --bogus");
+  CHECK(parse({"--port"}).error == "flag --port needs a value");
   std::string u = usage();
   for (const char* flag : {"--host", "--port", "--threads", "--max-connections", "--max-head-bytes", "--max-body-bytes",
                            "--header-timeout", "--idle-timeout", "--stats-interval", "--counter", "--counter-block", "--metrics-addr"})
     CHECK(u.find(flag) != std::string::npos);
+}
+
+TEST_CASE("--version names the project's version") {
+  CHECK(parse({"--port", "1", "--version"}).action == CliResult::Action::Version);
+  CHECK(version_line() == std::string("hiserve ") + HISERVE_VERSION + "\n");
+}
+
+TEST_CASE("--help's defaults are Config{}'s, and the README shows --help as the binary prints it") {
+  const std::string u = usage();
+  CHECK(u.find("--port N                port; 0 picks a free one and logs it (default 8080)\n") != std::string::npos);
+  CHECK(u.find("(default file:hiserve.counter)") != std::string::npos);
+  CHECK(u.find("grows up to 64x") != std::string::npos);
+  std::ifstream in(std::string(HISERVE_SOURCE_ROOT) + "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  const std::string text = readme.str();
+  const std::string open = "## Flags\n\n```\n";
+  const std::size_t at = text.find(open);
+  REQUIRE(at != std::string::npos);
+  const std::size_t start = at + open.size();
+  CHECK(text.substr(start, text.find("```", start) - start) == u);
+}
+
+TEST_CASE("the man page documents every flag --help does, with its range") {
+  const std::string m = man_page();
+  CHECK(m.rfind(".Dd ", 0) == 0);
+  for (const char* flag : {"host", "port", "threads", "max\\-connections", "max\\-head\\-bytes", "max\\-body\\-bytes",
+                           "header\\-timeout", "idle\\-timeout", "stats\\-interval", "counter", "counter\\-block",
+                           "metrics\\-addr", "version", "help"})
+    CHECK_MESSAGE(m.find(std::string(".It Fl \\-") + flag + (std::string(flag) == "version" || std::string(flag) == "help" ? "\n" : " Ar")) != std::string::npos, flag);
+  CHECK(m.find("Accepted: 0 to 65535.") != std::string::npos);
 }

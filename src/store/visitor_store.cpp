@@ -18,7 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kFirstRetryMs = 100, kLastRetryMs = 5000;  // SPEC's backoff
-constexpr std::uint64_t kGrowth = 64;                               // blocks grow up to 64 x --counter-block
 // A lease used up faster than this doubles the next; one lasting longer than the
 // slow mark halves it.
 constexpr auto kFastLease = std::chrono::seconds(1), kSlowLease = std::chrono::seconds(8);
@@ -109,9 +108,9 @@ class LeaseService final : public VisitorStore {
     counter_.take_refill_request();
     if (busy_ || retrying_ || stopping_.load() || !counter_.needs_lease()) return;
     busy_ = true;
-    // Leases used up within a second double the block (up to 64x); slow ones halve it.
+    // Leases used up within a second double the block (up to kMaxBlockGrowth times); slow ones halve it.
     const Clock::time_point now = Clock::now();
-    if (counter_.leases() > 1 && now - asked_at_ < kFastLease) block_ = std::min(block_ * 2, base_block_ * kGrowth);
+    if (counter_.leases() > 1 && now - asked_at_ < kFastLease) block_ = std::min(block_ * 2, base_block_ * kMaxBlockGrowth);
     if (now - asked_at_ > kSlowLease) block_ = std::max(block_ / 2, base_block_);
     asked_at_ = now;
     source_->reserve(block_, on_reserved, this);

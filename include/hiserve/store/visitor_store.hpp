@@ -11,6 +11,9 @@
 
 namespace hiserve {
 
+// Under load a lease grows (doubling) up to this many times --counter-block.
+inline constexpr std::uint64_t kMaxBlockGrowth = 64;
+
 // The counter store's state, listed once for --stats-interval and the metrics:
 // X(name, what it is).
 #define HISERVE_COUNTER_STATUS(X)                                                       \
