@@ -64,6 +64,11 @@ class LeasedCounter {
   };
   static constexpr unsigned kSlots = 4;
   Lease read(unsigned slot) const noexcept;
+  // Calls visit(lease) on the leases still in the ring, newest first, until it says true.
+  template <class Visit>
+  void walk(std::uint64_t installed, Visit visit) const noexcept;
+  // The ticket at which the next lease is asked for: when half of this one is used.
+  static std::uint64_t refill_mark(const Lease& l) noexcept { return l.first + l.size / 2; }
   void request_refill() noexcept;
 
   alignas(64) std::atomic<std::uint64_t> ticket_{0};  // the one shared write per take()

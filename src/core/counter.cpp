@@ -13,21 +13,29 @@ LeasedCounter::Lease LeasedCounter::read(unsigned slot) const noexcept {
   }
 }
 
+template <class Visit>
+void LeasedCounter::walk(std::uint64_t installed, Visit visit) const noexcept {
+  for (std::uint64_t g = installed; g > 0 && g + kSlots > installed; --g)
+    if (visit(read(static_cast<unsigned>(g - 1)))) return;
+}
+
 void LeasedCounter::request_refill() noexcept {
   if (!refill_wanted_.exchange(true, std::memory_order_acq_rel) && refill_fn_) refill_fn_(refill_ctx_);
 }
 
 std::uint64_t LeasedCounter::take() noexcept {
   const std::uint64_t t = ticket_.fetch_add(1, std::memory_order_relaxed);
-  const std::uint64_t n = installed_.load(std::memory_order_acquire);
+  std::uint64_t number = 0;
   // Newest lease first: nearly every ticket is in it or in the one before.
-  for (std::uint64_t g = n; g > 0 && g + kSlots > n; --g) {
-    const Lease l = read(static_cast<unsigned>(g - 1));
-    if (t < l.first) continue;          // an older lease's ticket
-    if (t - l.first >= l.size) break;   // past the lease that would hold it: none left
-    if (t - l.first == l.size / 2) request_refill();  // at the latest when half is used
-    return l.base + (t - l.first);
-  }
+  walk(installed_.load(std::memory_order_acquire), [&](const Lease& l) {
+    if (t < l.first) return false;  // an older lease's ticket
+    if (t - l.first < l.size) {     // else past the lease that would hold it: none left
+      if (t == refill_mark(l)) request_refill();
+      number = l.base + (t - l.first);
+    }
+    return true;
+  });
+  if (number != 0) return number;  // numbers start at 1
   unavailable_.fetch_add(1, std::memory_order_relaxed);
   request_refill();
   return 0;
@@ -58,8 +66,7 @@ void LeasedCounter::install(std::uint64_t base, std::uint64_t size) noexcept {
 bool LeasedCounter::needs_lease() const noexcept {
   const std::uint64_t n = installed_.load(std::memory_order_acquire);
   if (n == 0) return true;
-  const Lease newest = read(static_cast<unsigned>(n - 1));
-  return ticket_.load(std::memory_order_relaxed) >= newest.first + newest.size / 2;
+  return ticket_.load(std::memory_order_relaxed) >= refill_mark(read(static_cast<unsigned>(n - 1)));
 }
 
 std::uint64_t LeasedCounter::next_unused() const noexcept {
@@ -68,14 +75,14 @@ std::uint64_t LeasedCounter::next_unused() const noexcept {
   const std::uint64_t t = ticket_.load(std::memory_order_relaxed);
   const Lease newest = read(static_cast<unsigned>(n - 1));
   std::uint64_t next = newest.base + newest.size;  // every leased number was used
-  for (std::uint64_t g = n; g > 0 && g + kSlots > n; --g) {
-    const Lease l = read(static_cast<unsigned>(g - 1));
-    if (t >= l.first) {
-      if (t - l.first < l.size) next = l.base + (t - l.first);
-      break;
+  walk(n, [&](const Lease& l) {
+    if (t < l.first) {
+      next = l.base;  // none of this lease was used
+      return false;
     }
-    next = l.base;  // none of this lease was used
-  }
+    if (t - l.first < l.size) next = l.base + (t - l.first);
+    return true;
+  });
   return next;
 }
 
@@ -83,12 +90,12 @@ std::uint64_t LeasedCounter::left() const noexcept {
   const std::uint64_t n = installed_.load(std::memory_order_acquire);
   const std::uint64_t t = ticket_.load(std::memory_order_relaxed);
   std::uint64_t left = 0;
-  for (std::uint64_t g = n; g > 0 && g + kSlots > n; --g) {
-    const Lease l = read(static_cast<unsigned>(g - 1));
+  walk(n, [&](const Lease& l) {
     const std::uint64_t end = l.first + l.size;
-    if (end <= t) break;
+    if (end <= t) return true;
     left += end - (t > l.first ? t : l.first);
-  }
+    return false;
+  });
   return left;
 }
 
