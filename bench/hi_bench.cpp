@@ -28,7 +28,7 @@
 #include "hiserve/alloc.hpp"
 #include "hiserve/handler.hpp"
 #include "hiserve/http/session.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 #include "talk_steps.hpp"
 
 using namespace hiserve;
@@ -232,14 +232,14 @@ void BenchmarkVisitorCounterMutex(benchmark::State& state) {
 // reserving (memory: one lease of everything; file: written and fsynced; Redis: one
 // INCRBY each). A take() that finds none left (the store is slower than the takers)
 // is retried, so waiting for a lease shows in ns/op.
-std::unique_ptr<VisitorStore> g_store;
+std::unique_ptr<StoreThread> g_store;
 const std::string g_bench_file = "/tmp/hi_bench-" + std::to_string(::getpid()) + ".counter";
 template <int Store>
 void leased_setup(const benchmark::State&) {
   const char* redis = std::getenv("HISERVE_BENCH_REDIS");
   const std::string spec = Store == 0 ? "memory" : Store == 1 ? "file:" + g_bench_file : redis ? redis : "";
   std::string error;
-  g_store = VisitorStore::open(spec, Store == 2 ? 100000 : 1000, &error);
+  g_store = StoreThread::open(spec, Store == 2 ? 100000 : 1000, &error);
   if (!g_store) {
     std::fprintf(stderr, "hi_bench: %s\n", error.c_str());
     std::exit(2);

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "file_source.hpp"
-#include "redis_source.hpp"
+#include "file_store.hpp"
+#include "redis_store.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -25,16 +25,16 @@ int main(int argc, char** argv) {
   const int count = std::atoi(argv[2]);
   const std::uint64_t block = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1000;
   std::string error;
-  std::unique_ptr<hiserve::LeaseSource> source;
-  if (spec.rfind("file:", 0) == 0) source = hiserve::FileSource::open(spec.substr(5), &error);
-  else source = hiserve::RedisSource::parse(spec, &error);
-  if (!source) {
+  std::unique_ptr<hiserve::CounterStore> store;
+  if (spec.rfind("file:", 0) == 0) store = hiserve::FileStore::open(spec.substr(5), &error);
+  else store = hiserve::RedisStore::parse(spec, &error);
+  if (!store) {
     std::fprintf(stderr, "refill_times: %s\n", error.c_str());
     return 1;
   }
   uv_loop_t loop;
   uv_loop_init(&loop);
-  source->attach(&loop);
+  store->attach(&loop);
   struct Result {
     bool done = false, ok = false;
     std::string why;
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < count; ++i) {
     result = {};
     const auto t0 = std::chrono::steady_clock::now();
-    source->reserve(block, [](void* ctx, bool ok, std::uint64_t, std::uint64_t, const char* why) {
+    store->reserve(block, [](void* ctx, bool ok, std::uint64_t, std::uint64_t, const char* why) {
       auto& r = *static_cast<Result*>(ctx);
       r.done = true, r.ok = ok, r.why = why ? why : "";
     }, &result);
@@ -54,10 +54,10 @@ int main(int argc, char** argv) {
     }
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
-  source->detach();
+  store->detach();
   uv_run(&loop, UV_RUN_DEFAULT);
   std::sort(us.begin(), us.end());
-  std::printf("%s: %d leases of %llu: median %.0f us, p99 %.0f us, worst %.0f us\n", source->name().c_str(), count,
+  std::printf("%s: %d leases of %llu: median %.0f us, p99 %.0f us, worst %.0f us\n", store->name().c_str(), count,
               static_cast<unsigned long long>(block), us[us.size() / 2], us[us.size() * 99 / 100], us.back());
   return 0;
 }

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
 namespace hiserve {
 namespace {

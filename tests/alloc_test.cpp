@@ -84,13 +84,13 @@ TEST_CASE("zero heap allocations per request once warm") {
 
   const std::uint64_t before = server_allocations();
   const std::uint64_t requests_before = s.server.stats().requests;
-  const std::uint64_t leases_before = s.server.counter_status().leases;
+  const std::uint64_t leases_before = s.server.store_status().leases;
   for (int round = 0; round < 120; ++round)
     for (auto& c : conns) one_round(*c);
   const std::uint64_t keepalive_requests = s.server.stats().requests - requests_before;
   CHECK(keepalive_requests >= 11000);
   CHECK(server_allocations() - before == 0);
-  CHECK(s.server.counter_status().leases - leases_before >= 2);  // refills happened meanwhile
+  CHECK(s.server.store_status().leases - leases_before >= 2);  // refills happened meanwhile
   const hiserve::Stats after = s.server.stats();
   CHECK(after.latency_count >= keepalive_requests);  // and every one was timed
 

@@ -2,8 +2,8 @@
 
 namespace hiserve {
 
-#define HISERVE_S(field) [](const Stats& s, const CounterStatus&) noexcept -> std::uint64_t { return s.field; }
-#define HISERVE_C(field) [](const Stats&, const CounterStatus& c) noexcept -> std::uint64_t { return c.field; }
+#define HISERVE_S(field) [](const Stats& s, const StoreStatus&) noexcept -> std::uint64_t { return s.field; }
+#define HISERVE_C(field) [](const Stats&, const StoreStatus& c) noexcept -> std::uint64_t { return c.field; }
 
 // The rows of one metric family are consecutive; its first row's type and help count.
 const Figure kFigures[] = {
@@ -23,24 +23,24 @@ const Figure kFigures[] = {
     {"bad_requests", nullptr, "", "counter", "protocol errors answered 400", 0, HISERVE_S(bad_requests)},
     {"too_large", nullptr, "", "counter", "protocol errors answered 413 or 431", 0, HISERVE_S(too_large)},
     {"unsupported", nullptr, "", "counter", "protocol errors answered 417, 501 or 505", 0, HISERVE_S(unsupported)},
-    {"counter_served", "hiserve_visitors_total", "", "counter", "Visitor numbers handed out (200s of /hi).", 0,
+    {"store_served", "hiserve_visitors_total", "", "counter", "Visitor numbers handed out (200s of /hi).", 0,
      HISERVE_C(served)},
-    {"counter_up", "hiserve_store_up", "", "gauge", "1 when the visitor count's store answered its last lease request.",
+    {"store_up", "hiserve_store_up", "", "gauge", "1 when the visitor count's store answered its last lease request.",
      0, HISERVE_C(up)},
-    {"counter_left", "hiserve_store_leased_numbers", "", "gauge", "Leased visitor numbers not handed out yet.", 0,
+    {"store_left", "hiserve_store_leased_numbers", "", "gauge", "Leased visitor numbers not handed out yet.", 0,
      HISERVE_C(left)},
-    {"counter_unavailable", "hiserve_store_exhausted_total", "", "counter",
+    {"store_unavailable", "hiserve_store_exhausted_total", "", "counter",
      "/hi requests answered 503 because no leased number was left.", 0, HISERVE_C(unavailable)},
-    {"counter_outages", "hiserve_store_outages_total", "", "counter", "Times the visitor count's store went down.", 0,
+    {"store_outages", "hiserve_store_outages_total", "", "counter", "Times the visitor count's store went down.", 0,
      HISERVE_C(outages)},
-    {"counter_recoveries", "hiserve_store_recoveries_total", "", "counter",
+    {"store_recoveries", "hiserve_store_recoveries_total", "", "counter",
      "Times the visitor count's store came back.", 0, HISERVE_C(recoveries)},
-    {"counter_leases", "hiserve_store_leases_total", "", "counter", "Leases of visitor numbers installed.", 0,
+    {"store_leases", "hiserve_store_leases_total", "", "counter", "Leases of visitor numbers installed.", 0,
      HISERVE_C(leases)},
-    {"counter_block", "hiserve_store_lease_size", "", "gauge", "Visitor numbers per lease now.", 0, HISERVE_C(block)},
-    {"counter_refill_last_us", "hiserve_store_last_refill_seconds", "", "gauge",
+    {"store_block", "hiserve_store_lease_size", "", "gauge", "Visitor numbers per lease now.", 0, HISERVE_C(block)},
+    {"store_refill_last_us", "hiserve_store_last_refill_seconds", "", "gauge",
      "How long the last lease took to arrive.", 1e6, HISERVE_C(refill_last_us)},
-    {"counter_refill_worst_us", "hiserve_store_slowest_refill_seconds", "", "gauge",
+    {"store_refill_worst_us", "hiserve_store_slowest_refill_seconds", "", "gauge",
      "How long the slowest lease took to arrive.", 1e6, HISERVE_C(refill_worst_us)},
     {"pool_held_bytes", "hiserve_pool_held_bytes", "", "gauge", "Bytes the loops' block pools hold (in use or free).",
      0, HISERVE_S(pool_held_bytes)},

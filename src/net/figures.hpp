@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "hiserve/stats.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
 namespace hiserve {
 
@@ -18,7 +18,7 @@ struct Figure {
   const char* type;    // "counter" or "gauge"
   const char* help;
   double divisor;      // /metrics shows value / divisor (a unit change); 0: the integer as is
-  std::uint64_t (*value)(const Stats& s, const CounterStatus& c) noexcept;
+  std::uint64_t (*value)(const Stats& s, const StoreStatus& c) noexcept;
 };
 
 extern const Figure kFigures[];

@@ -73,7 +73,7 @@ double seconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 }  // namespace
 
-std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const CounterStatus& c,
+std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const StoreStatus& c,
                           const ProcessStats& p) noexcept {
   Text t(buf, cap);
   t.family("hiserve_requests_total", "counter",

@@ -5,7 +5,7 @@
 #include <cstddef>
 
 #include "hiserve/stats.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 #include "process_stats.hpp"
 
 namespace hiserve {
@@ -13,7 +13,7 @@ namespace hiserve {
 inline constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
 // Writes the exposition of these figures into buf; its length, or 0 if cap is too small.
-std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const CounterStatus& c,
+std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const StoreStatus& c,
                           const ProcessStats& p) noexcept;
 
 }  // namespace hiserve

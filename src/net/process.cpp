@@ -24,7 +24,7 @@ void notify_systemd(const char* state) noexcept {
 #endif
 }
 
-void log_stats(const Stats& s, const CounterStatus& c) noexcept {
+void log_stats(const Stats& s, const StoreStatus& c) noexcept {
   char line[2048];
   int n = std::snprintf(line, sizeof line, "stats");
   for (std::size_t i = 0; i < kFigureCount && n < static_cast<int>(sizeof line); ++i)
@@ -50,7 +50,7 @@ int Server::run_until_signal(void (*on_ready)(const Server&)) {
     const auto ms = static_cast<std::uint64_t>(config_.stats_interval_s * 1000);
     auto on_stats = [](uv_timer_t* t) {
       const Server& s = *static_cast<Server*>(t->loop->data);
-      log_stats(s.stats(), s.counter_status());
+      log_stats(s.stats(), s.store_status());
     };
     r = uv_timer_start(&stats_timer, on_stats, ms, ms);
   }

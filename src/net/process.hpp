@@ -3,7 +3,7 @@
 // (process.cpp) puts them together around the loops.
 #pragma once
 #include "hiserve/stats.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
 namespace hiserve {
 
@@ -13,6 +13,6 @@ void ignore_sigpipe() noexcept;
 // in a build without libsystemd.
 void notify_systemd(const char* state) noexcept;
 // One line of every figure (figures.hpp) on stderr.
-void log_stats(const Stats& s, const CounterStatus& c) noexcept;
+void log_stats(const Stats& s, const StoreStatus& c) noexcept;
 
 }  // namespace hiserve

@@ -30,7 +30,7 @@ Server::~Server() {
 
 int Server::start(std::string* error) {
   route_libuv_allocator();
-  store_ = VisitorStore::open(config_.counter, config_.counter_block, error);
+  store_ = StoreThread::open(config_.counter, config_.counter_block, error);
   if (!store_) return UV_EINVAL;
   ignore_sigpipe();
   const bool metrics = config_.metrics_port >= 0;
@@ -73,7 +73,7 @@ void Server::wait() noexcept {
   if (store_) store_->stop();
 }
 
-CounterStatus Server::counter_status() const noexcept { return store_ ? store_->status() : CounterStatus{}; }
+StoreStatus Server::store_status() const noexcept { return store_ ? store_->status() : StoreStatus{}; }
 
 Stats Server::stats() const noexcept {
   Stats s{};

@@ -11,7 +11,7 @@
 #include "hiserve/config.hpp"
 #include "hiserve/counter.hpp"
 #include "hiserve/stats.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
 namespace hiserve {
 
@@ -50,14 +50,14 @@ class Server {
   // The public listener's figures, summed over its loops (the metrics listener's own
   // requests are not in them).
   Stats stats() const noexcept;
-  CounterStatus counter_status() const noexcept;
+  StoreStatus store_status() const noexcept;
   // The counter the loops take visitor numbers from (after start()).
   LeasedCounter& visitors() noexcept { return store_->counter(); }
   const Config& config() const noexcept { return config_; }
 
  private:
   Config config_;
-  std::unique_ptr<VisitorStore> store_;
+  std::unique_ptr<StoreThread> store_;
   std::unique_ptr<ListenerGroup> public_;
   // The metrics listener: its routes and its loop.
   std::unique_ptr<Ops> ops_;

@@ -1,17 +1,17 @@
 // The store thread: its own uv_loop_t, woken (uv_async) when the counter wants a
-// lease; it asks the source for one, installs it, and on failure logs the outage once
+// lease; it asks the store for one, installs it, and on failure logs the outage once
 // and retries with backoff. The loops never wait on it: they hand out what is leased
 // and answer 503 when nothing is.
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
-#include "file_source.hpp"
-#include "memory_source.hpp"
-#include "redis_source.hpp"
+#include "file_store.hpp"
+#include "memory_store.hpp"
+#include "redis_store.hpp"
 
 namespace hiserve {
 namespace {
@@ -26,20 +26,20 @@ std::uint64_t micros(Clock::duration d) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
-class LeaseService final : public VisitorStore {
+class StoreLoop final : public StoreThread {
  public:
-  LeaseService(std::unique_ptr<LeaseSource> source, std::uint64_t block) noexcept
-      : source_(std::move(source)), base_block_(block), block_(block) {
+  StoreLoop(std::unique_ptr<CounterStore> store, std::uint64_t block) noexcept
+      : store_(std::move(store)), base_block_(block), block_(block) {
     counter_.on_refill(wake, this);
   }
-  ~LeaseService() override { stop(); }
+  ~StoreLoop() override { stop(); }
 
-  // A synchronous source reserves its first lease here, before any listener.
+  // A synchronous store reserves its first lease here, before any listener.
   bool reserve_first(std::string* error) {
-    if (!source_->synchronous()) return true;
+    if (!store_->synchronous()) return true;
     asked_at_ = Clock::now();
-    source_->reserve(block_, on_reserved, this);
-    if (!up_.load()) *error = source_->name() + ": cannot reserve a lease: " + last_error_;
+    store_->reserve(block_, on_reserved, this);
+    if (!up_.load()) *error = store_->name() + ": cannot reserve a lease: " + last_error_;
     return up_.load();
   }
 
@@ -50,7 +50,7 @@ class LeaseService final : public VisitorStore {
     uv_async_init(&loop_, &wake_, on_wake);
     uv_timer_init(&loop_, &retry_);
     wake_.data = retry_.data = this;
-    source_->attach(&loop_);
+    store_->attach(&loop_);
     running_ = true;
     thread_ = std::thread([this] {
       maybe_reserve();
@@ -66,13 +66,13 @@ class LeaseService final : public VisitorStore {
       uv_loop_close(&loop_);
       running_ = false;
     } else if (!stopped_ && counter_.leases() > 0) {
-      source_->release(counter_.next_unused());  // opened, never served
+      store_->release(counter_.next_unused());  // opened, never served
     }
     stopped_ = true;
   }
 
-  CounterStatus status() const noexcept override {
-    CounterStatus s;
+  StoreStatus status() const noexcept override {
+    StoreStatus s;
     s.up = up_.load(std::memory_order_relaxed) ? 1 : 0;
     s.outages = outages_.load(std::memory_order_relaxed);
     s.recoveries = recoveries_.load(std::memory_order_relaxed);
@@ -88,16 +88,16 @@ class LeaseService final : public VisitorStore {
 
  private:
   // From a loop thread: the counter wants a lease.
-  static void wake(void* self) { uv_async_send(&static_cast<LeaseService*>(self)->wake_); }
+  static void wake(void* self) { uv_async_send(&static_cast<StoreLoop*>(self)->wake_); }
 
   static void on_wake(uv_async_t* a) {
-    auto& s = *static_cast<LeaseService*>(a->data);
+    auto& s = *static_cast<StoreLoop*>(a->data);
     if (s.stopping_.load()) return s.shut_down();
     s.maybe_reserve();
   }
 
   static void on_retry(uv_timer_t* t) {
-    auto& s = *static_cast<LeaseService*>(t->data);
+    auto& s = *static_cast<StoreLoop*>(t->data);
     s.retrying_ = false;
     s.maybe_reserve();
   }
@@ -113,11 +113,11 @@ class LeaseService final : public VisitorStore {
     if (counter_.leases() > 1 && now - asked_at_ < kFastLease) block_ = std::min(block_ * 2, base_block_ * kMaxBlockGrowth);
     if (now - asked_at_ > kSlowLease) block_ = std::max(block_ / 2, base_block_);
     asked_at_ = now;
-    source_->reserve(block_, on_reserved, this);
+    store_->reserve(block_, on_reserved, this);
   }
 
   static void on_reserved(void* self, bool ok, std::uint64_t base, std::uint64_t size, const char* why) {
-    auto& s = *static_cast<LeaseService*>(self);
+    auto& s = *static_cast<StoreLoop*>(self);
     s.busy_ = false;
     if (s.stopping_.load()) return;
     if (!ok) return s.failed(why ? why : "unknown error");
@@ -131,7 +131,7 @@ class LeaseService final : public VisitorStore {
     if (s.down_reported_) {  // one line when it is back
       s.down_reported_ = false;
       s.recoveries_.fetch_add(1, std::memory_order_relaxed);
-      std::fprintf(stderr, "hiserve: counter store %s is back\n", s.source_->name().c_str());
+      std::fprintf(stderr, "hiserve: counter store %s is back\n", s.store_->name().c_str());
     }
     if (s.running_) s.maybe_reserve();  // it may have run out meanwhile
   }
@@ -144,7 +144,7 @@ class LeaseService final : public VisitorStore {
       down_reported_ = true;
       outages_.fetch_add(1, std::memory_order_relaxed);
       std::fprintf(stderr, "hiserve: counter store %s is down: %s; /hi answers 503 once the leased numbers run out\n",
-                   source_->name().c_str(), why);
+                   store_->name().c_str(), why);
     }
     retrying_ = true;
     uv_timer_start(&retry_, on_retry, backoff_ms_, 0);
@@ -153,14 +153,14 @@ class LeaseService final : public VisitorStore {
 
   void shut_down() {
     // The loops have stopped: what is not handed out is recorded, where it can be.
-    source_->release(counter_.next_unused());
-    source_->detach();
+    store_->release(counter_.next_unused());
+    store_->detach();
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&retry_), nullptr);
   }
 
   LeasedCounter counter_;
-  std::unique_ptr<LeaseSource> source_;
+  std::unique_ptr<CounterStore> store_;
   const std::uint64_t base_block_;
   // Store-thread state.
   std::uint64_t block_;
@@ -181,21 +181,21 @@ class LeaseService final : public VisitorStore {
 
 }  // namespace
 
-std::unique_ptr<VisitorStore> VisitorStore::open(const std::string& spec, std::uint64_t block, std::string* error) {
-  std::unique_ptr<LeaseSource> source;
+std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uint64_t block, std::string* error) {
+  std::unique_ptr<CounterStore> store;
   if (spec == "memory") {
-    source = std::make_unique<MemorySource>();
+    store = std::make_unique<MemoryStore>();
   } else if (spec.compare(0, 5, "file:") == 0) {
-    source = FileSource::open(spec.substr(5), error);
+    store = FileStore::open(spec.substr(5), error);
   } else if (spec.compare(0, 8, "redis://") == 0) {
-    source = RedisSource::parse(spec, error);
+    store = RedisStore::parse(spec, error);
   } else {
     *error = "bad --counter " + spec + ": not file:PATH, redis://... or memory";
   }
-  if (!source) return nullptr;
-  auto service = std::make_unique<LeaseService>(std::move(source), block);
-  if (!service->reserve_first(error)) return nullptr;
-  return service;
+  if (!store) return nullptr;
+  auto thread = std::make_unique<StoreLoop>(std::move(store), block);
+  if (!thread->reserve_first(error)) return nullptr;
+  return thread;
 }
 
 }  // namespace hiserve

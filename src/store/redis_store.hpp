@@ -6,18 +6,18 @@
 #pragma once
 #include <memory>
 
-#include "lease_source.hpp"
+#include "counter_store.hpp"
 
 struct redisAsyncContext;
 struct redisReply;
 
 namespace hiserve {
 
-class RedisSource final : public LeaseSource {
+class RedisStore final : public CounterStore {
  public:
   // Parses the URL; nullptr and a one-line *error if it is malformed.
-  static std::unique_ptr<RedisSource> parse(const std::string& url, std::string* error);
-  ~RedisSource() override;
+  static std::unique_ptr<RedisStore> parse(const std::string& url, std::string* error);
+  ~RedisStore() override;
 
   const std::string& name() const noexcept override { return name_; }
   bool synchronous() const noexcept override { return false; }
@@ -26,7 +26,7 @@ class RedisSource final : public LeaseSource {
   void detach() noexcept override;
 
  private:
-  RedisSource() = default;
+  RedisStore() = default;
   static void on_connect(const redisAsyncContext* c, int status);
   static void on_disconnect(const redisAsyncContext* c, int status);
   static void on_reply(redisAsyncContext* c, void* reply, void* privdata);

@@ -15,9 +15,9 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
-#include "hiserve/store/visitor_store.hpp"
+#include "hiserve/store/store_thread.hpp"
 
-using hiserve::VisitorStore;
+using hiserve::StoreThread;
 
 namespace {
 
@@ -40,7 +40,7 @@ unsigned long long recorded_next(const std::string& file) {
 }
 
 // A number, waiting (as a client retrying after a 503 would) while a lease arrives.
-std::uint64_t take(VisitorStore& s) {
+std::uint64_t take(StoreThread& s) {
   for (int i = 0; i < 5000; ++i) {
     if (std::uint64_t n = s.counter().take()) return n;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -48,9 +48,9 @@ std::uint64_t take(VisitorStore& s) {
   return 0;
 }
 
-std::unique_ptr<VisitorStore> open_store(const std::string& spec, std::string* err, std::uint64_t block = 10) {
+std::unique_ptr<StoreThread> open_store(const std::string& spec, std::string* err, std::uint64_t block = 10) {
   err->clear();
-  return VisitorStore::open(spec, block, err);
+  return StoreThread::open(spec, block, err);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "redis_source.hpp"
+#include "redis_store.hpp"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -50,7 +50,7 @@ bool parse_number(std::string_view s, unsigned long long max, unsigned long long
 
 }  // namespace
 
-std::unique_ptr<RedisSource> RedisSource::parse(const std::string& url, std::string* error) {
+std::unique_ptr<RedisStore> RedisStore::parse(const std::string& url, std::string* error) {
   // The URL as errors and logs show it: credentials elided.
   std::string shown = url;
   if (const std::size_t at = shown.rfind('@'); at != std::string::npos && shown.compare(0, 8, "redis://") == 0)
@@ -62,7 +62,7 @@ std::unique_ptr<RedisSource> RedisSource::parse(const std::string& url, std::str
   std::string_view rest = url;
   if (rest.substr(0, 8) != "redis://") return fail("not redis://");
   rest.remove_prefix(8);
-  std::unique_ptr<RedisSource> s(new RedisSource);
+  std::unique_ptr<RedisStore> s(new RedisStore);
   if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
     const std::string_view query = rest.substr(q + 1);
     rest = rest.substr(0, q);
@@ -108,15 +108,15 @@ std::unique_ptr<RedisSource> RedisSource::parse(const std::string& url, std::str
   return s;
 }
 
-RedisSource::~RedisSource() { detach(); }
+RedisStore::~RedisStore() { detach(); }
 
-void RedisSource::attach(uv_loop_t* loop) {
+void RedisStore::attach(uv_loop_t* loop) {
   loop_ = loop;
   timer_ready_ = uv_timer_init(loop_, &timer_) == 0;
   timer_.data = this;
 }
 
-bool RedisSource::connect(const char** why) {
+bool RedisStore::connect(const char** why) {
   ctx_ = redisAsyncConnect(host_.c_str(), port_);
   if (!ctx_) {
     *why = "out of memory";
@@ -149,7 +149,7 @@ bool RedisSource::connect(const char** why) {
   return true;
 }
 
-void RedisSource::reserve(std::uint64_t size, Done done, void* ctx) {
+void RedisStore::reserve(std::uint64_t size, Done done, void* ctx) {
   done_ = done, done_ctx_ = ctx, size_ = size;
   error_.clear();
   const char* why = nullptr;
@@ -159,29 +159,29 @@ void RedisSource::reserve(std::uint64_t size, Done done, void* ctx) {
   if (timer_ready_) uv_timer_start(&timer_, on_timeout, kAnswerMs, 0);
 }
 
-void RedisSource::finish(bool ok, std::uint64_t base, const char* why) {
+void RedisStore::finish(bool ok, std::uint64_t base, const char* why) {
   if (timer_ready_) uv_timer_stop(&timer_);
   Done done = done_;
   done_ = nullptr;
   if (done) done(done_ctx_, ok, base, ok ? size_ : 0, why);
 }
 
-void RedisSource::on_connect(const redisAsyncContext* c, int status) {
-  auto* s = static_cast<RedisSource*>(c->data);
+void RedisStore::on_connect(const redisAsyncContext* c, int status) {
+  auto* s = static_cast<RedisStore*>(c->data);
   if (status == REDIS_OK) return;
   // hiredis frees the context next, failing what was queued with a NULL reply.
   s->error_ = c->errstr;
   s->ctx_ = nullptr;
 }
 
-void RedisSource::on_disconnect(const redisAsyncContext* c, int) {
-  auto* s = static_cast<RedisSource*>(c->data);
+void RedisStore::on_disconnect(const redisAsyncContext* c, int) {
+  auto* s = static_cast<RedisStore*>(c->data);
   if (s->error_.empty()) s->error_ = c->err ? c->errstr : "connection closed";
   s->ctx_ = nullptr;
 }
 
-void RedisSource::on_reply(redisAsyncContext* c, void* r, void* privdata) {
-  auto* s = static_cast<RedisSource*>(c->data);
+void RedisStore::on_reply(redisAsyncContext* c, void* r, void* privdata) {
+  auto* s = static_cast<RedisStore*>(c->data);
   auto* reply = static_cast<redisReply*>(r);
   if (!reply) {  // the connection went away with this command unanswered
     if (privdata == &kIncrTag) s->finish(false, 0, s->error_.empty() ? "connection lost" : s->error_.c_str());
@@ -199,9 +199,9 @@ void RedisSource::on_reply(redisAsyncContext* c, void* r, void* privdata) {
   s->finish(true, static_cast<std::uint64_t>(v) - s->size_ + 1, nullptr);
 }
 
-void RedisSource::on_timeout(uv_timer_t* t) { static_cast<RedisSource*>(t->data)->drop("no answer within 2 s"); }
+void RedisStore::on_timeout(uv_timer_t* t) { static_cast<RedisStore*>(t->data)->drop("no answer within 2 s"); }
 
-void RedisSource::drop(const char* why) {
+void RedisStore::drop(const char* why) {
   error_ = why;
   if (redisAsyncContext* c = ctx_) {
     ctx_ = nullptr;
@@ -211,7 +211,7 @@ void RedisSource::drop(const char* why) {
   finish(false, 0, error_.c_str());
 }
 
-void RedisSource::detach() noexcept {
+void RedisStore::detach() noexcept {
   done_ = nullptr;  // a reservation in flight fails unreported: the store is stopping
   if (redisAsyncContext* c = ctx_) {
     ctx_ = nullptr;

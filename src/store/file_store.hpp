@@ -10,16 +10,16 @@
 #pragma once
 #include <memory>
 
-#include "lease_source.hpp"
+#include "counter_store.hpp"
 
 namespace hiserve {
 
-class FileSource final : public LeaseSource {
+class FileStore final : public CounterStore {
  public:
   // Opens (creating it at 1 if missing, atomically), locks and reads the file; nullptr
   // and a one-line *error if it cannot, is locked, or is not a whole counter file.
-  static std::unique_ptr<FileSource> open(const std::string& path, std::string* error);
-  ~FileSource() override;
+  static std::unique_ptr<FileStore> open(const std::string& path, std::string* error);
+  ~FileStore() override;
 
   const std::string& name() const noexcept override { return name_; }
   bool synchronous() const noexcept override { return true; }
@@ -27,7 +27,7 @@ class FileSource final : public LeaseSource {
   void release(std::uint64_t next) noexcept override;
 
  private:
-  FileSource(int fd, std::string name) noexcept : fd_(fd), name_(std::move(name)) {}
+  FileStore(int fd, std::string name) noexcept : fd_(fd), name_(std::move(name)) {}
   // Writes `next` as the newest record and makes it durable; errno-style code or 0.
   int write_record(std::uint64_t next) noexcept;
 

@@ -16,7 +16,7 @@ inline constexpr std::uint64_t kMaxBlockGrowth = 64;
 
 // The counter store's state, listed once for --stats-interval and the metrics:
 // X(name, what it is).
-#define HISERVE_COUNTER_STATUS(X)                                                       \
+#define HISERVE_STORE_STATUS(X)                                                       \
   X(up, "1 when the last lease reservation succeeded")                                  \
   X(outages, "times the store went down")                                               \
   X(recoveries, "times it came back")                                                   \
@@ -28,20 +28,20 @@ inline constexpr std::uint64_t kMaxBlockGrowth = 64;
   X(refill_last_us, "microseconds the last lease took to arrive")                       \
   X(refill_worst_us, "microseconds the slowest lease took to arrive")
 
-struct CounterStatus {
+struct StoreStatus {
 #define HISERVE_STATUS_FIELD(name, what) std::uint64_t name = 0;
-  HISERVE_COUNTER_STATUS(HISERVE_STATUS_FIELD)
+  HISERVE_STORE_STATUS(HISERVE_STATUS_FIELD)
 #undef HISERVE_STATUS_FIELD
 };
 
-class VisitorStore {
+class StoreThread {
  public:
-  virtual ~VisitorStore() = default;
+  virtual ~StoreThread() = default;
   // Parses spec (SPEC's --counter: "file:PATH", "redis://...", "memory") and opens the
   // store: a file is read, locked and its first lease reserved (so the server starts
   // with numbers ready); a Redis URL is checked, and connected to later. nullptr and a
   // one-line *error when the spec is bad or the store refuses.
-  static std::unique_ptr<VisitorStore> open(const std::string& spec, std::uint64_t block, std::string* error);
+  static std::unique_ptr<StoreThread> open(const std::string& spec, std::uint64_t block, std::string* error);
 
   virtual LeasedCounter& counter() noexcept = 0;
   // Starts the thread that keeps leases coming (nothing for memory).
@@ -49,7 +49,7 @@ class VisitorStore {
   // After every loop has stopped: records the exact next number where the store can
   // (a file), and joins the thread. Idempotent.
   virtual void stop() noexcept = 0;
-  virtual CounterStatus status() const noexcept = 0;
+  virtual StoreStatus status() const noexcept = 0;
 };
 
 }  // namespace hiserve

@@ -1,6 +1,6 @@
-// Where leases come from: one small interface, one file per store (file_source,
-// redis_source, memory_source). Everything runs on the store thread's loop, except a
-// synchronous source's first reservation, made at open.
+// Where leases come from: one small interface, one file per store (file_store,
+// redis_store, memory_store). Everything runs on the store thread's loop, except a
+// synchronous store's first reservation, made at open.
 #pragma once
 #include <uv.h>
 
@@ -9,18 +9,18 @@
 
 namespace hiserve {
 
-class LeaseSource {
+class CounterStore {
  public:
   // A reservation's outcome: ok with numbers [base, base + size), or !ok and why.
   using Done = void (*)(void* ctx, bool ok, std::uint64_t base, std::uint64_t size, const char* why);
 
-  virtual ~LeaseSource() = default;
+  virtual ~CounterStore() = default;
   // For log lines: the store as the user named it (no password).
   virtual const std::string& name() const noexcept = 0;
   // Whether reserve() calls done before it returns (a file, memory): the first lease
   // is then reserved at open, before the listeners.
   virtual bool synchronous() const noexcept = 0;
-  // From here on the source runs on this loop (Redis connects).
+  // From here on the store runs on this loop (Redis connects).
   virtual void attach(uv_loop_t*) {}
   // Reserves `size` numbers, durably; calls done once. One at a time.
   virtual void reserve(std::uint64_t size, Done done, void* ctx) = 0;

@@ -1,4 +1,4 @@
-#include "file_source.hpp"
+#include "file_store.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -96,7 +96,7 @@ int create_file(const std::string& path) noexcept {
 
 }  // namespace
 
-std::unique_ptr<FileSource> FileSource::open(const std::string& path, std::string* error) {
+std::unique_ptr<FileStore> FileStore::open(const std::string& path, std::string* error) {
   const std::string name = "file:" + path;
   auto fail = [&](const std::string& why) {
     *error = name + ": " + why;
@@ -109,7 +109,7 @@ std::unique_ptr<FileSource> FileSource::open(const std::string& path, std::strin
     fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   }
   if (fd < 0) return fail(std::string("cannot open: ") + std::strerror(errno));
-  std::unique_ptr<FileSource> s(new FileSource(fd, name));
+  std::unique_ptr<FileStore> s(new FileStore(fd, name));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     return fail(errno == EWOULDBLOCK ? "in use by another hiserve (it holds the file's lock)"
                                      : std::string("cannot lock: ") + std::strerror(errno));
@@ -133,9 +133,9 @@ std::unique_ptr<FileSource> FileSource::open(const std::string& path, std::strin
   return s;
 }
 
-FileSource::~FileSource() { ::close(fd_); }
+FileStore::~FileStore() { ::close(fd_); }
 
-int FileSource::write_record(std::uint64_t next) noexcept {
+int FileStore::write_record(std::uint64_t next) noexcept {
   char line[kLine];
   format_record(line, next, seq_ + 1);
   const int slot = 1 - newest_slot_;  // the older record: the newest stays whole meanwhile
@@ -146,14 +146,14 @@ int FileSource::write_record(std::uint64_t next) noexcept {
   return 0;
 }
 
-void FileSource::reserve(std::uint64_t size, Done done, void* ctx) {
+void FileStore::reserve(std::uint64_t size, Done done, void* ctx) {
   const std::uint64_t base = next_;
   if (int err = write_record(base + size)) return done(ctx, false, 0, 0, std::strerror(err));
   next_ = base + size;
   done(ctx, true, base, size, nullptr);
 }
 
-void FileSource::release(std::uint64_t next) noexcept {
+void FileStore::release(std::uint64_t next) noexcept {
   // Numbers from `next` were reserved and never handed out: the next start takes them.
   if (next != 0 && next < next_ && write_record(next) == 0) next_ = next;
 }

@@ -2,11 +2,11 @@
 // numbers, granted at once and never refilled.
 #pragma once
 #include "hiserve/counter.hpp"
-#include "lease_source.hpp"
+#include "counter_store.hpp"
 
 namespace hiserve {
 
-class MemorySource final : public LeaseSource {
+class MemoryStore final : public CounterStore {
  public:
   const std::string& name() const noexcept override { return name_; }
   bool synchronous() const noexcept override { return true; }
