@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory figures for the README (issue 3): RSS per idle keep-alive connection, and RSS
+# Memory figures (docs/performance.md): RSS per idle keep-alive connection, and RSS
 # after a burst of connections has gone. Usage: bench/memory.sh [BUILD_DIR] [N]
 # Loopback only; about 20 s.
 set -euo pipefail

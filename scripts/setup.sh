@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package hiserve's build, tests, fuzzer and benches need, and
-# configures build/ if it is not there yet. Safe to run twice. Run as root.
+# Installs the Debian 12 packages hiserve needs and configures build/ (safe to run
+# twice; run as root).
+#   scripts/setup.sh            everything: the build, tests, fuzzer, benches and their peers
+#   scripts/setup.sh --server   only what building and running the server needs (build/
+#                               then has no tests; a later plain run adds them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(
+server=(
   meson ninja-build pkg-config cmake g++ curl
-  libuv1-dev node-llhttp libmimalloc-dev doctest-dev libhiredis-dev redis-server prometheus
-  libsystemd-dev systemd
+  libuv1-dev node-llhttp libmimalloc-dev libhiredis-dev libsystemd-dev libgoogle-perftools-dev
+)
+everything=(
+  "${server[@]}"
+  doctest-dev redis-server prometheus systemd mandoc
   libbenchmark-dev libbenchmark-tools wrk
-  libgoogle-perftools-dev google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
-  golang-go nginx-light heaptrack linux-perf valgrind gcovr mandoc
+  google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
+  golang-go nginx-light heaptrack linux-perf valgrind gcovr
   clang libclang-rt-14-dev
 )
+tests=true
+packages=("${everything[@]}")
+if [ "${1:-}" = "--server" ]; then
+  tests=false
+  packages=("${server[@]}")
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,4 +32,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-[ -f build/build.ninja ] || meson setup build
+if [ ! -f build/build.ninja ]; then
+  meson setup build -Dtests=$tests
+elif [ $tests = true ]; then
+  meson configure build -Dtests=true  # a build/ set up by --server gains its tests
+fi

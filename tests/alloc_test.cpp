@@ -1,4 +1,4 @@
-// Issue 3's proof: once warm, a server makes zero heap allocations, end to end, for
+// The proof: once warm, a server makes zero heap allocations, end to end, for
 // requests on keep-alive connections and for fresh connections.
 #include <doctest/doctest.h>
 
@@ -33,7 +33,7 @@ void one_round(Client& c) {
     auto r = c.read_response(i == 3);
     REQUIRE(r);
     // The file store may fall behind while blocks are still small (sanitizer builds):
-    // SPEC's 503 then, which is allowed here; a 200 must carry the multipart value.
+    // the store's 503 then, which is allowed here; a 200 must carry the multipart value.
     if (i == 5 && r->status != 503) CHECK(r->body.find("color: teal'") != std::string::npos);
     if (i == 6) CHECK(r->status == 301);
   }

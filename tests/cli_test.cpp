@@ -16,7 +16,7 @@ CliResult parse(std::vector<const char*> args) {
 }
 }  // namespace
 
-TEST_CASE("defaults are SPEC.md's") {
+TEST_CASE("defaults are docs/behaviour.md's") {
   CliResult r = parse({});
   REQUIRE(r.action == CliResult::Action::Serve);
   CHECK(r.config.host == "127.0.0.1");

@@ -120,7 +120,7 @@ void add_body(Pick& p, Request& r) {
   }
 }
 
-// One fault from SPEC's bad-input table (or none).
+// One fault from docs/behaviour.md's bad-input table (or none).
 void add_fault(Pick& p, Request& r) {
   switch (p.below(35)) {
     case 0: r.method = p.one(std::vector<std::string>{"FOO", "get", "GETX", "Post", "M_X"}); break;

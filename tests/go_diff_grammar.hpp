@@ -1,7 +1,7 @@
 // The differential test's request grammar: seeded, structured requests over methods,
 // path spellings, absolute targets, color encodings, urlencoded, multipart and text
 // bodies, Content-Length and chunked framing, HTTP/1.0 and 1.1, and one fault at a
-// time from SPEC's bad-input table. tags() names what a request exercises, read off
+// time from docs/behaviour.md's bad-input table. tags() names what a request exercises, read off
 // its final form (so a minimized request is tagged afresh); the test looks
 // deliberate divergences up by tag.
 #pragma once
@@ -37,7 +37,7 @@ struct Request {
   std::string wire() const;
   // A readable one-line form for reports.
   std::string show() const;
-  // What the request exercises that SPEC treats apart from Go.
+  // What the request exercises that docs/behaviour.md treats apart from Go.
   std::set<std::string> tags() const;
 };
 

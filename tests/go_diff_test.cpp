@@ -3,8 +3,8 @@
 // connection, and the answers must agree on status, body (visitor number masked),
 // Content-Type, Location, nosniff, a 100 Continue, and whether the connection stays
 // open. The
-// divergences SPEC.md makes on purpose are in one table below; for those, hiserve's
-// answer must be SPEC's. Anything else fails with the smallest request that still
+// divergences docs/behaviour.md makes on purpose are in one table below; for those, hiserve's
+// answer must be the one it gives. Anything else fails with the smallest request that still
 // differs, and both answers.
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -175,15 +175,15 @@ std::string difference(const Answer& h, const Answer& g) {
   return "";
 }
 
-// SPEC.md's deliberate divergences from Go: for a request with the tag, hiserve
+// docs/behaviour.md's deliberate divergences from Go: for a request with the tag, hiserve
 // answers with this status (0: Go's status and body) and closes when `closes`.
 struct Deliberate {
   const char* tag;
-  const char* spec_row;
+  const char* rule;
   int status;
   bool closes;
   const char* go_does;
-  bool close_as_spec = false;  // closes is SPEC's keep-alive rule, not a constant
+  bool close_as_usual = false;  // closes is the usual keep-alive rule, not a constant
 };
 const Deliberate kDeliberate[] = {
     {"unknown_method", "Bad input: a valid token llhttp does not know (FOO, get) -> 501, close", 501, true,
@@ -219,8 +219,8 @@ const Deliberate* deliberate_for(const diff::Request& r) {
   return nullptr;
 }
 
-// "" when hiserve answers as Go does, or differs only where SPEC says so and then
-// answers as SPEC says; else what is wrong.
+// "" when hiserve answers as Go does, or differs only where docs/behaviour.md says so
+// and then answers as it says; else what is wrong.
 std::string check(const diff::Request& r, const Answer& h, const Answer& g) {
   const std::string why = difference(h, g);
   const Deliberate* d = deliberate_for(r);
@@ -229,9 +229,9 @@ std::string check(const diff::Request& r, const Answer& h, const Answer& g) {
   if (d->status == 0) {
     if (h.status != g.status || h.body != g.body) return "status or body (deliberate row " + std::string(d->tag) + ")";
   } else if (h.status != d->status) {
-    return "status " + std::to_string(h.status) + ", SPEC says " + std::to_string(d->status);
+    return "status " + std::to_string(h.status) + ", docs/behaviour.md says " + std::to_string(d->status);
   }
-  const bool closes = d->close_as_spec ? !r.http10_keep_alive() : d->closes;
+  const bool closes = d->close_as_usual ? !r.http10_keep_alive() : d->closes;
   if (h.closed != closes) return "connection close (deliberate row " + std::string(d->tag) + ")";
   return "";
 }
@@ -281,7 +281,7 @@ diff::Request minimize(diff::Request r, int hiserve_port, int go_port, const std
 
 }  // namespace
 
-TEST_CASE("hiserve answers what Go's net/http answers, but where SPEC.md differs on purpose") {
+TEST_CASE("hiserve answers what Go's net/http answers, but where docs/behaviour.md differs on purpose") {
   test::RunningServer hiserve(test::small_config(2));
   GoServer go;
   std::mt19937 rng(kSeed);
@@ -302,9 +302,9 @@ TEST_CASE("hiserve answers what Go's net/http answers, but where SPEC.md differs
                               << show(ask(go.port, small)));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::string table = "| tag | SPEC row | Go does | requests |\n|---|---|---|---|\n";
+  std::string table = "| tag | rule (docs/behaviour.md) | Go does | requests |\n|---|---|---|---|\n";
   for (const Deliberate& d : kDeliberate)
-    table += std::string("| ") + d.tag + " | " + d.spec_row + " | " + d.go_does + " | " +
+    table += std::string("| ") + d.tag + " | " + d.rule + " | " + d.go_does + " | " +
              std::to_string(seen_deliberate[d.tag]) + " |\n";
   MESSAGE(kRequests << " requests (seed " << kSeed << ") in " << secs << " s\n" << table);
   // Every deliberate row was exercised, so none stands in the table unchecked; a run

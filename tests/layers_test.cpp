@@ -1,4 +1,4 @@
-// DESIGN.md's layers, enforced: core knows nothing of libuv or llhttp, http nothing of
+// docs/design.md's layers, enforced: core knows nothing of libuv or llhttp, http nothing of
 // libuv, the store (beside net) nothing of http, and the public faces of net and the
 // store (and main) pull in neither. Reads every
 // #include in the tree, so a header that starts leaking fails here, not in review.

@@ -18,7 +18,7 @@ class LoadClients {
   ~LoadClients();
   // Stops the clients and returns every number answered, in no order.
   std::vector<std::uint64_t> stop();
-  // 503 answers so far, and whether each carried SPEC's Retry-After and body.
+  // 503 answers so far, and whether each carried the Retry-After and body docs/counter.md gives.
   int unavailable() const { return unavailable_.load(); }
   bool unavailable_as_spec() const { return unavailable_as_spec_.load(); }
   std::uint64_t answered() const { return answered_.load(); }

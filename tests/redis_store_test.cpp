@@ -1,7 +1,7 @@
 // The Redis store against a real redis-server (started here on a free loopback port,
 // its files in a temporary directory): three instances share one count; one is
 // killed and restarted mid-run; Redis is stalled (SIGSTOP) until the tiny leases run
-// out, then resumed. Every number is answered once; the 503s are SPEC's; each
+// out, then resumed. Every number is answered once; the 503s are docs/counter.md's; each
 // instance says once that the store went down and once that it is back.
 #include <doctest/doctest.h>
 

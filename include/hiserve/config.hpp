@@ -1,5 +1,5 @@
 // What a server is told at start: where to listen, how many loops, and the limits
-// SPEC.md sets. Plain data; the CLI fills it, the layers read it.
+// docs/behaviour.md sets. Plain data; the CLI fills it, the layers read it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +24,7 @@ struct Config {
   double shutdown_grace_s = 5;   // on stop, in-flight requests get this long
   double trim_interval_s = 10;   // pooled blocks unused this long go back to the allocator
   double stats_interval_s = 0;   // log Stats to stderr this often while running; 0: never
-  std::string counter = "file:hiserve.counter";  // where the visitor count lives (SPEC)
+  std::string counter = "file:hiserve.counter";  // where the visitor count lives (docs/counter.md)
   std::uint64_t counter_block = 1000;             // numbers per lease
   // The metrics listener (/metrics, /debug/pprof/profile): off when metrics_port < 0.
   std::string metrics_host;

@@ -458,8 +458,8 @@ const char* Session::scan_odd_method(const char* p) noexcept {
 }
 
 const char* Session::read_with_llhttp(const char* p) noexcept {
-  // llhttp takes a bare LF after the request line and as the head's last line; SPEC
-  // refuses it anywhere in a head. One memchr pass finds the first, if any.
+  // llhttp takes a bare LF after the request line and as the head's last line;
+  // docs/behaviour.md refuses it anywhere in a head. One memchr pass finds the first, if any.
   bare_lf_ = next_bare_lf(p);
   const llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<std::size_t>(feed_end_ - p));
   const char* stop = err == HPE_OK ? feed_end_ : llhttp_get_error_pos(&parser_);
@@ -512,10 +512,10 @@ ProtocolError Session::llhttp_error(llhttp_errno_t err, const char* at) const no
   const std::string_view reason = parser_.reason ? parser_.reason : "";
   const bool te_chunked = transfer_encodings_ == 1 && iequals(trim_ows(transfer_encoding_.view()), "chunked");
   switch (err) {
-    case HPE_INVALID_TRANSFER_ENCODING:  // HTTP/1.0 with Transfer-Encoding is SPEC's 400
+    case HPE_INVALID_TRANSFER_ENCODING:  // HTTP/1.0 with Transfer-Encoding is a 400 (docs/behaviour.md)
       return parser_.http_minor == 0 ? ProtocolError::BadRequest : ProtocolError::UnsupportedTransferEncoding;
     case HPE_UNEXPECTED_CONTENT_LENGTH:
-      // Content-Length with Transfer-Encoding is SPEC's 400, but Go refuses an unknown
+      // Content-Length with Transfer-Encoding is a 400, but Go refuses an unknown
       // coding first (reported at the end of the head, so the headers are all here).
       return parser_.http_minor == 1 && transfer_encodings_ > 0 && !te_chunked
                  ? ProtocolError::UnsupportedTransferEncoding

@@ -24,7 +24,7 @@ enum Handler : std::uint8_t { kMetrics, kProfile, kNotFound };
 
 constexpr std::string_view kNotFoundText = "404 page not found\n";
 constexpr std::string_view kProfileType = "application/octet-stream";
-// Go's net/http/pprof: 30 s unless told; SPEC bounds it.
+// Go's net/http/pprof: 30 s unless told; docs/operations.md bounds it.
 constexpr int kDefaultSeconds = 30, kMaxSeconds = 120;
 
 Plan plan_ops(const RequestHead& head, Arena&) {

@@ -1,4 +1,4 @@
-// The metrics listener's application (SPEC, "Operations"): GET /metrics renders the
+// The metrics listener's application (docs/operations.md): GET /metrics renders the
 // server's figures in Prometheus text format; GET /debug/pprof/profile?seconds=N runs
 // gperftools' CPU profiler over the whole process (every loop thread) for N seconds
 // and answers from a timer on the metrics loop, so no loop blocks meanwhile. One

@@ -11,7 +11,7 @@
 namespace hiserve {
 namespace {
 
-constexpr std::uint64_t kAnswerMs = 2000;  // SPEC: a command unanswered in 2 s is down
+constexpr std::uint64_t kAnswerMs = 2000;  // docs/counter.md: a command unanswered in 2 s is down
 // What a reply answers (hiredis hands it back as privdata).
 char kSetupTag, kIncrTag;
 

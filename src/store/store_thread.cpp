@@ -17,7 +17,7 @@ namespace hiserve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::uint64_t kFirstRetryMs = 100, kLastRetryMs = 5000;  // SPEC's backoff
+constexpr std::uint64_t kFirstRetryMs = 100, kLastRetryMs = 5000;  // docs/counter.md's backoff
 // A lease used up faster than this doubles the next; one lasting longer than the
 // slow mark halves it.
 constexpr auto kFastLease = std::chrono::seconds(1), kSlowLease = std::chrono::seconds(8);

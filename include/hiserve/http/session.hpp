@@ -1,4 +1,4 @@
-// The http layer: one connection's llhttp parser, the limits SPEC.md sets, Go's
+// The http layer: one connection's llhttp parser, the limits docs/behaviour.md sets, Go's
 // request checks, and the keep-alive decision. Bytes in (split anywhere, pipelined any
 // number deep), complete responses out, in request order. No sockets: the fuzzer and
 // benches drive it with byte strings. h2o's lib/http1.c is the model: llhttp's

@@ -1,4 +1,4 @@
-// Where the visitor count lives (SPEC "The visitor counter"): a LeasedCounter and the
+// Where the visitor count lives (docs/counter.md): a LeasedCounter and the
 // store that feeds it leases — a file (the default), Redis, or memory — with the thread
 // that keeps the next lease ready so no request ever waits on a disk or a network.
 // The store layer's public face: no libuv here.
@@ -37,7 +37,7 @@ struct StoreStatus {
 class StoreThread {
  public:
   virtual ~StoreThread() = default;
-  // Parses spec (SPEC's --counter: "file:PATH", "redis://...", "memory") and opens the
+  // Parses spec (docs/counter.md's --counter: "file:PATH", "redis://...", "memory") and opens the
   // store: a file is read, locked and its first lease reserved (so the server starts
   // with numbers ready); a Redis URL is checked, and connected to later. nullptr and a
   // one-line *error when the spec is bad or the store refuses.
