@@ -38,7 +38,7 @@ class MultipartForm {
  private:
   enum class State : std::uint8_t { Line, Headers, Data, Done, Failed };
   // A line between parts, against "--boundary".
-  enum class Tail : std::uint8_t {
+  enum class BoundaryLine : std::uint8_t {
     Prefix,   // matching "--boundary"
     Other,    // not a boundary line
     AfterB,   // "--boundary" matched
@@ -73,7 +73,7 @@ class MultipartForm {
   bool expect_new_part_ = false;
   std::uint32_t parts_ = 0;
   // A line between parts.
-  Tail tail_ = Tail::Prefix;
+  BoundaryLine boundary_line_ = BoundaryLine::Prefix;
   std::uint32_t line_len_ = 0;
   std::uint32_t prefix_ = 0;
   bool line_first_cr_ = false;

@@ -42,7 +42,7 @@ void MultipartForm::pin(Arena& arena) {
 void MultipartForm::finish() noexcept {
   switch (state_) {
     case State::Line:  // only a closing boundary may end the body unterminated
-      state_ = tail_ == Tail::FinalWs ? State::Done : State::Failed;
+      state_ = boundary_line_ == BoundaryLine::FinalWs ? State::Done : State::Failed;
       break;
     case State::Headers:
       // Go's textproto hands NextPart a bare io.EOF when the body ends in a part's
@@ -70,36 +70,36 @@ void MultipartForm::line_byte(char c) {
   }
   if (line_len_ == 1) line_first_cr_ = c == '\r';
   const bool ws = c == ' ' || c == '\t';
-  switch (tail_) {
-    case Tail::Prefix:
-      if (c != dash_[prefix_]) tail_ = Tail::Other;
-      else if (++prefix_ == dash_.size()) tail_ = Tail::AfterB;
+  switch (boundary_line_) {
+    case BoundaryLine::Prefix:
+      if (c != dash_[prefix_]) boundary_line_ = BoundaryLine::Other;
+      else if (++prefix_ == dash_.size()) boundary_line_ = BoundaryLine::AfterB;
       break;
-    case Tail::AfterB: tail_ = c == '-' ? Tail::Dash : ws ? Tail::DelimWs : c == '\r' ? Tail::DelimCR : Tail::Other; break;
-    case Tail::Dash: tail_ = c == '-' ? Tail::FinalWs : Tail::Other; break;
-    case Tail::FinalWs: tail_ = ws ? Tail::FinalWs : c == '\r' ? Tail::FinalCR : Tail::Other; break;
-    case Tail::DelimWs: tail_ = ws ? Tail::DelimWs : c == '\r' ? Tail::DelimCR : Tail::Other; break;
-    case Tail::FinalCR:
-    case Tail::DelimCR:
-    case Tail::Other: tail_ = Tail::Other; break;
+    case BoundaryLine::AfterB: boundary_line_ = c == '-' ? BoundaryLine::Dash : ws ? BoundaryLine::DelimWs : c == '\r' ? BoundaryLine::DelimCR : BoundaryLine::Other; break;
+    case BoundaryLine::Dash: boundary_line_ = c == '-' ? BoundaryLine::FinalWs : BoundaryLine::Other; break;
+    case BoundaryLine::FinalWs: boundary_line_ = ws ? BoundaryLine::FinalWs : c == '\r' ? BoundaryLine::FinalCR : BoundaryLine::Other; break;
+    case BoundaryLine::DelimWs: boundary_line_ = ws ? BoundaryLine::DelimWs : c == '\r' ? BoundaryLine::DelimCR : BoundaryLine::Other; break;
+    case BoundaryLine::FinalCR:
+    case BoundaryLine::DelimCR:
+    case BoundaryLine::Other: boundary_line_ = BoundaryLine::Other; break;
   }
 }
 
 void MultipartForm::end_line() {
   bool delimiter = false, final = false;
-  switch (tail_) {
-    case Tail::AfterB:
-    case Tail::DelimWs:  // the rest is "\n": Go switches to "\n" line ends on the first one
+  switch (boundary_line_) {
+    case BoundaryLine::AfterB:
+    case BoundaryLine::DelimWs:  // the rest is "\n": Go switches to "\n" line ends on the first one
       if (parts_ == 0) lf_only_ = true;
       delimiter = lf_only_;
       break;
-    case Tail::DelimCR: delimiter = !lf_only_; break;
-    case Tail::FinalWs: final = lf_only_; break;
-    case Tail::FinalCR: final = !lf_only_; break;
+    case BoundaryLine::DelimCR: delimiter = !lf_only_; break;
+    case BoundaryLine::FinalWs: final = lf_only_; break;
+    case BoundaryLine::FinalCR: final = !lf_only_; break;
     default: break;
   }
   const bool blank = lf_only_ ? line_len_ == 0 : line_len_ == 1 && line_first_cr_;
-  tail_ = Tail::Prefix, prefix_ = 0, line_len_ = 0, line_first_cr_ = false;
+  boundary_line_ = BoundaryLine::Prefix, prefix_ = 0, line_len_ = 0, line_first_cr_ = false;
   if (delimiter) {
     if (++parts_ > kMaxParts) {
       state_ = State::Failed;
@@ -255,7 +255,7 @@ void MultipartForm::boundary_found(bool after_newline) {
   // Go's NextPart reads the delimiter's line end as a blank line, then "--boundary...".
   expect_new_part_ = after_newline;
   state_ = State::Line;
-  tail_ = Tail::AfterB;
+  boundary_line_ = BoundaryLine::AfterB;
   prefix_ = static_cast<std::uint32_t>(dash_.size());
   line_len_ = prefix_;
   line_first_cr_ = false;
