@@ -36,7 +36,6 @@ class ListenerGroup {
   // Resolves the spec's addresses and opens each loop listening on all of them. 0, or
   // a negative code with a one-line *error (then nothing of the group is left open).
   int open(const Config& config, LeasedCounter& visitors, const GroupSpec& spec, std::string* error);
-  bool is_open() const noexcept { return !loops_.empty(); }
   // The port every listener of the group is bound to; -1 before open().
   int port() const noexcept { return port_; }
   Worker& loop(std::size_t i) noexcept { return *loops_[i]; }

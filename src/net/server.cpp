@@ -44,7 +44,8 @@ int Server::start(std::string* error) {
                            {"--metrics-addr", config_.metrics_host, config_.metrics_port, 1, &ops_->router(), true,
                             "hiserve-metrics"},
                            error);
-    if (r == 0 && (r = ops_->attach(metrics_->loop(0).loop())) != 0) *error = std::string("metrics timer: ") + uv_strerror(r);
+    if (r == 0 && (r = ops_->attach(metrics_->loop(0).loop())) != 0)
+      *error = std::string("cannot set up the metrics timer: ") + uv_strerror(r);
     if (r != 0) {
       metrics_ = std::make_unique<ListenerGroup>();
       public_ = std::make_unique<ListenerGroup>();

@@ -62,7 +62,6 @@ class Worker {
 
   // For this loop's connections.
   uv_loop_t* loop() noexcept { return &loop_; }
-  const SessionEnv& session_env() const noexcept { return env_; }
   BlockPool& chunks() noexcept { return chunks_; }
   // Sessions for connections with a request under way.
   SessionPool& sessions() noexcept { return sessions_; }
