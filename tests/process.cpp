@@ -112,6 +112,17 @@ Hiserve::Hiserve(const std::vector<std::string>& args) : proc([&] {
 
 const char* hiserve_binary() { return HISERVE_BINARY; }
 
+std::string run_shell(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int s = pclose(p);
+  if (status) *status = WEXITSTATUS(s);
+  return out;
+}
+
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

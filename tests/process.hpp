@@ -60,6 +60,9 @@ struct TempDir {
   ~TempDir();
 };
 
+// Runs cmd under sh, stderr with stdout; its output, and its exit status in *status.
+std::string run_shell(const std::string& cmd, int* status = nullptr);
+
 // The hiserve binary this build made.
 const char* hiserve_binary();
 

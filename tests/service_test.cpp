@@ -22,17 +22,6 @@ using namespace test;
 
 namespace {
 
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int s = pclose(p);
-  if (status) *status = WEXITSTATUS(s);
-  return out;
-}
-
 // GET /hi to addr:port; the status, or 0 if nothing answered.
 int get_hi(const sockaddr* addr, socklen_t len) {
   const int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -125,26 +114,29 @@ TEST_CASE("systemd readiness: READY=1 once the port answers, STOPPING=1 at a gra
   CHECK(h.proc.wait() == 0);
 }
 
-TEST_CASE("meson install: the binary and a unit systemd-analyze finds nothing wrong with") {
+TEST_CASE("meson install: the binary, hiserve(1) and a unit systemd-analyze finds nothing wrong with") {
   TempDir dest;
   int status = -1;
   const std::string out =
-      run("meson install -C " HISERVE_BUILD_DIR " --no-rebuild --quiet --destdir " + dest.path, &status);
+      run_shell("meson install -C " HISERVE_BUILD_DIR " --no-rebuild --quiet --destdir " + dest.path, &status);
   REQUIRE_MESSAGE(status == 0, out);
-  std::string binary, unit;
+  std::string binary, unit, man;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dest.path)) {
     if (e.path().filename() == "hiserve") binary = e.path();
     if (e.path().filename() == "hiserve.service") unit = e.path();
+    if (e.path().filename() == "hiserve.1") man = e.path();
   }
   REQUIRE(!binary.empty());
   REQUIRE(!unit.empty());
+  REQUIRE(!man.empty());
+  CHECK(man.find("/share/man/man1/hiserve.1") != std::string::npos);
   CHECK(unit.find("/lib/systemd/system/hiserve.service") != std::string::npos);
   CHECK(access(binary.c_str(), X_OK) == 0);
-  CHECK(run(binary + " --help").find("usage: hiserve") == 0);
+  CHECK(run_shell(binary + " --help").find("usage: hiserve") == 0);
 
   std::ifstream f(unit);
   const std::string text((std::istreambuf_iterator<char>(f)), {});
-  for (const char* key : {"Type=notify", "DynamicUser=yes", "StateDirectory=hiserve", "ProtectSystem=strict",
+  for (const char* key : {"Type=notify", "Documentation=man:hiserve(1)", "DynamicUser=yes", "StateDirectory=hiserve", "ProtectSystem=strict",
                           "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "LimitNOFILE=",
                           "KillSignal=SIGTERM", "TimeoutStopSec=", "--counter file:%S/hiserve/hiserve.counter"})
     CHECK_MESSAGE(text.find(key) != std::string::npos, key);
@@ -155,7 +147,9 @@ TEST_CASE("meson install: the binary and a unit systemd-analyze finds nothing wr
   CHECK(binary == dest.path + exec[1].str() + "/hiserve");
   const std::string copy = dest.path + "/hiserve.service";
   std::ofstream(copy) << std::regex_replace(text, std::regex("ExecStart=\\S+/hiserve "), "ExecStart=" + binary + " ");
-  const std::string said = run("systemd-analyze verify " + copy, &status);
+  // Documentation=man:hiserve(1) is looked up with man(1): in the installed tree.
+  const std::string manpath = man.substr(0, man.find("/man1/hiserve.1"));
+  const std::string said = run_shell("MANPATH=" + manpath + " systemd-analyze verify " + copy, &status);
   CHECK_MESSAGE(said.empty(), said);  // it exits 0 on an unknown key: its words are the test
   CHECK(status == 0);
 }
