@@ -130,11 +130,7 @@ const Flag kFlags[] = {
     {"--metrics-addr", "HOST:PORT",
      "serve Prometheus /metrics and live CPU profiles\n"
      "(/debug/pprof/profile?seconds=N) on a second listener;\n"
-     "no authentication: bind it to loopback or a private interface only"
-#ifndef HISERVE_PROFILER
-     "\n(this build has no gperftools libprofiler: profiles answer 501)"
-#endif
-     ,
+     "no authentication: bind it to loopback or a private interface only",
      Kind::HostPort, 0, 65535, "off", [](const Config& c) { return c.metrics_port < 0 ? std::string() : c.metrics_host; },
      write_host_port},
 };
