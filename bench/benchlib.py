@@ -1,8 +1,11 @@
 """Helpers the bench scripts share: ports, readiness, the release build, nginx, pictures."""
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +63,100 @@ def release_hiserve(build_dir):
                        stdout=subprocess.DEVNULL)
     subprocess.run(["meson", "compile", "-C", build, "hiserve"], check=True, stdout=subprocess.DEVNULL)
     return os.path.join(build, "hiserve")
+
+
+PEERS = os.path.join(ROOT, "bench", "peers")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, **kw)
+
+
+class Server:
+    def __init__(self, name, url, pid=None, proc=None, cleanup=None):
+        self.name, self.url, self.pid, self.proc, self.cleanup = name, url, pid, proc, cleanup
+
+    def cpu_seconds(self):
+        """utime+stime of the server process and every descendant (nginx workers)."""
+        parents = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    parents[int(d)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+                except (OSError, IndexError):
+                    pass
+        tree, total, grew = {self.pid}, 0, True
+        while grew:
+            grew = False
+            for p, (ppid, _) in parents.items():
+                if ppid in tree and p not in tree:
+                    tree.add(p)
+                    grew = True
+        for p in tree:
+            total += parents.get(p, (0, 0))[1]
+        return total / TICK
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.cleanup:
+            self.cleanup()
+
+
+def start(name, argv, port, cpus, cleanup=None, path="/hi?color=red"):
+    """Starts argv pinned to cpus and waits until it listens on port."""
+    proc = subprocess.Popen(["taskset", "-c", cpus] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_listening(port, proc)
+    return Server(name, f"http://127.0.0.1:{port}{path}", proc.pid, proc, cleanup)
+
+
+def start_hiserve(args):
+    """hiserve from the release build, with args.threads loops and args.hiserve_args."""
+    port = free_port()
+    extra = shlex.split(args.hiserve_args)
+    argv = [release_hiserve(args.build), "--port", str(port), "--threads", str(args.threads)] + extra
+    if any(a.split("=")[0] == "--counter" for a in extra):
+        return start("hiserve", argv, port, args.server_cpus)
+    # The default store, the file, in a directory of its own rather than the caller's.
+    tmp = tempfile.mkdtemp(prefix="hiserve-load-")
+    argv += ["--counter", f"file:{tmp}/hiserve.counter"]
+    return start("hiserve", argv, port, args.server_cpus, lambda: shutil.rmtree(tmp, ignore_errors=True))
+
+
+def start_peer(args, against):
+    """nginx, go-step6, null, or a command with {port}, pinned as hiserve is."""
+    port = free_port()
+    build = os.path.join(ROOT, args.build)
+    os.makedirs(build, exist_ok=True)
+    if against == "nginx":
+        prefix = tempfile.mkdtemp(prefix="hiserve-load-nginx-")
+        os.makedirs(os.path.join(prefix, "logs"))
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(extra="", workers=args.threads, port=port))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        return start("nginx", [nginx, "-p", prefix + "/", "-c", conf], port, args.server_cpus,
+                     cleanup=lambda: shutil.rmtree(prefix, ignore_errors=True))
+    if against == "go-step6":
+        exe = os.path.join(build, "go-step6")
+        run(["go", "build", "-o", exe, "./step6"], cwd=os.path.join(PEERS, "go"))
+        return start("go-step6", ["env", f"GOMAXPROCS={args.threads}", exe, "-addr", f"127.0.0.1:{port}"], port,
+                     args.server_cpus)
+    if against == "null":
+        exe = os.path.join(build, "null_server")
+        run(["cc", "-O2", "-pthread", "-o", exe, os.path.join(PEERS, "null_server.c")])
+        return start("null", [exe, str(port), str(args.threads)], port, args.server_cpus)
+    argv = shlex.split(against.replace("{port}", str(port)))
+    name = os.path.basename(argv[0])
+    return start("peer" if name == "hiserve" else name, argv, port, args.server_cpus)
+
 
 
 def _pyplot():
