@@ -1,5 +1,6 @@
 """Helpers the bench scripts share: ports, readiness, the release build, nginx, pictures."""
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -131,7 +132,11 @@ def start_hiserve(args):
 
 
 def start_peer(args, against):
-    """nginx, go-step6, null, or a command with {port}, pinned as hiserve is."""
+    """nginx, go-step6, null, or a command with {port} (NAME=COMMAND names it in the
+    table), pinned as hiserve is."""
+    label = None
+    if re.match(r"[\w.+-]+=", against):
+        label, against = against.split("=", 1)
     port = free_port()
     build = os.path.join(ROOT, args.build)
     os.makedirs(build, exist_ok=True)
@@ -155,7 +160,7 @@ def start_peer(args, against):
         return start("null", [exe, str(port), str(args.threads)], port, args.server_cpus)
     argv = shlex.split(against.replace("{port}", str(port)))
     name = os.path.basename(argv[0])
-    return start("peer" if name == "hiserve" else name, argv, port, args.server_cpus)
+    return start(label or ("peer" if name == "hiserve" else name), argv, port, args.server_cpus)
 
 
 

@@ -1,5 +1,8 @@
 #include "session_check.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -81,7 +84,8 @@ struct Rng {
 // everything the session wrote (with where it closed) in *transcript. With quick heads
 // the session also gives way to its memo after every read that leaves it idle, as an
 // idle connection's does, and a new one carries on from it.
-std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_heads, std::string* transcript) {
+std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_heads, std::string* transcript,
+                        std::string* log_text) {
   const std::uint8_t opts = data[0];
   static constexpr std::size_t kHead[] = {64, 300, 8192, 8192};
   static constexpr std::size_t kBody[] = {0, 10, 1000, 1 << 20};
@@ -103,6 +107,11 @@ std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_h
     hiserve::LoopStats stats;
     hiserve::SessionEnv env{limits, &pool, &visitors, &date, &stats};
     env.quick_heads = quick_heads;
+    // The access log on, into memory: a line per answer, the same lines either way.
+    const int log_fd = memfd_create("access.log", MFD_CLOEXEC);
+    hiserve::AccessLog log(log_fd, data[1] & 1 ? hiserve::AccessLogFormat::Json : hiserve::AccessLogFormat::Combined,
+                           date, stats);
+    env.access_log = &log;
     // Two sessions take turns with quick heads, as sessions do between a loop's
     // connections: each idle read hands the stream to the other through its memo.
     Session sessions[2] = {Session(env), Session(env)};
@@ -164,6 +173,14 @@ std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_h
     const int expected = static_cast<int>(live->responses());
     if (error.empty() && responses != expected)
       error = "wrote " + std::to_string(responses) + " responses for " + std::to_string(expected) + " answers";
+    log.flush();
+    const off_t log_size = lseek(log_fd, 0, SEEK_END);
+    log_text->resize(static_cast<std::size_t>(log_size > 0 ? log_size : 0));
+    if (log_size > 0 && pread(log_fd, log_text->data(), log_text->size(), 0) != log_size) error = "log read back short";
+    close(log_fd);
+    if (error.empty() && std::count(log_text->begin(), log_text->end(), '\n') != responses)
+      error = "logged " + std::to_string(std::count(log_text->begin(), log_text->end(), '\n')) + " lines for " +
+              std::to_string(responses) + " responses";
   }
   if (error.empty() && pool.in_use() != 0) error = "pool blocks still in use after the session ended";
   return error;
@@ -173,11 +190,13 @@ std::string run_session(const std::uint8_t* data, std::size_t size, bool quick_h
 
 std::string check_session_input(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return "";
-  std::string quick, slow;
-  std::string error = run_session(data, size, true, &quick);
-  if (error.empty()) error = run_session(data, size, false, &slow);
-  // The quick head reader must answer exactly as llhttp does, read for read.
+  std::string quick, slow, quick_log, slow_log;
+  std::string error = run_session(data, size, true, &quick, &quick_log);
+  if (error.empty()) error = run_session(data, size, false, &slow, &slow_log);
+  // The quick head reader must answer exactly as llhttp does, read for read, and log
+  // the same lines.
   if (error.empty() && quick != slow) error = "quick heads answered otherwise than llhttp";
+  if (error.empty() && quick_log != slow_log) error = "quick heads logged otherwise than llhttp";
   return error;
 }
 

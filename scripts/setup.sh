@@ -16,7 +16,7 @@ everything=(
   libbenchmark-dev libbenchmark-tools wrk
   google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
   golang-go nginx-light heaptrack linux-perf valgrind gcovr
-  dpkg-dev debhelper lintian fakeroot
+  dpkg-dev debhelper lintian fakeroot logrotate
   clang libclang-rt-14-dev
 )
 tests=true

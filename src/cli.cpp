@@ -96,6 +96,12 @@ bool write_host_port(const Flag& f, Config& c, const std::string& value) {
   return true;
 }
 
+bool write_log_format(const Flag&, Config& c, const std::string& value) {
+  if (value != "combined" && value != "json") return false;
+  c.access_log_format = value == "json" ? AccessLogFormat::Json : AccessLogFormat::Combined;
+  return true;
+}
+
 constexpr double kYear = 86400.0 * 365;
 
 const Flag kFlags[] = {
@@ -133,6 +139,15 @@ const Flag kFlags[] = {
      "no authentication: bind it to loopback or a private interface only",
      Kind::HostPort, 0, 65535, "off", [](const Config& c) { return c.metrics_port < 0 ? std::string() : c.metrics_host; },
      write_host_port},
+    {"--pid-file", "PATH", "write the process id here once ready; removed at a normal stop", Kind::Text, 0, 0,
+     "none", HISERVE_FIELD(pid_file)},
+    {"--access-log", "PATH",
+     "append a line per response to this file\n"
+     "(nginx's access_log; SIGUSR1 reopens it by its path, for logrotate)",
+     Kind::Text, 0, 0, "off", HISERVE_FIELD(access_log)},
+    {"--access-log-format", "combined|json", "nginx's combined line, or one JSON object a line", Kind::Text, 0, 0,
+     nullptr, [](const Config& c) { return std::string(c.access_log_format == AccessLogFormat::Json ? "json" : "combined"); },
+     write_log_format},
 };
 
 #undef HISERVE_FIELD
@@ -196,7 +211,8 @@ std::string usage() {
   u += "  --version               print the version and exit\n"
        "  --help                  this text\n"
        "\n"
-       "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully.\n";
+       "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully;\n"
+       "SIGUSR1 reopens the access log.\n";
   return u;
 }
 
@@ -241,7 +257,12 @@ std::string man_page() {
        ".Sh SIGNALS\n"
        ".Bl -tag -width Ds\n"
        ".It Dv SIGINT , SIGTERM\n"
-       "stop accepting, finish the responses under way, close idle connections and exit 0.\n"
+       "stop accepting, finish the responses under way, close idle connections, write the\n"
+       "access log's buffered lines and exit 0.\n"
+       ".It Dv SIGUSR1\n"
+       "reopen the access log by its path (after\n"
+       ".Xr logrotate 8\n"
+       "has renamed it) and write the buffered lines to the new file.\n"
        ".El\n"
        ".Sh EXIT STATUS\n"
        "0 after a graceful stop, 1 when the server cannot start, 2 for a bad flag.\n"
@@ -250,7 +271,8 @@ std::string man_page() {
        ".Dl curl 'http://127.0.0.1:8080/hi?color=red'\n"
        ".Sh SEE ALSO\n"
        ".Xr curl 1 ,\n"
-       ".Xr systemctl 1\n";
+       ".Xr systemctl 1 ,\n"
+       ".Xr logrotate 8\n";
   return m;
 }
 

@@ -47,7 +47,7 @@ TEST_CASE("dpkg-buildpackage builds a .deb whose binary serves /hi") {
   INFO(contents);
   REQUIRE(status == 0);
   for (const char* path : {"./usr/bin/hiserve", "./lib/systemd/system/hiserve.service", "./usr/share/man/man1/hiserve.1.gz",
-                           "./usr/share/doc/hiserve/copyright", "./usr/share/doc/hiserve/docs/behaviour.md"})
+                           "./etc/logrotate.d/hiserve", "./usr/share/doc/hiserve/copyright", "./usr/share/doc/hiserve/docs/behaviour.md"})
     CHECK_MESSAGE(contents.find(std::string(path)) != std::string::npos, path);
 
   const std::string root = dir.path + "/root";

@@ -144,8 +144,16 @@ TEST_CASE("--counter specs: a bad one is one line, a good one opens") {
     CHECK_FALSE(err.empty());
     CHECK(err.find('\n') == std::string::npos);
   }
-  CHECK_FALSE(open_store("redis://user:secret@h:x", &err));
-  CHECK(err.find("secret") == std::string::npos);  // credentials never reach a log
+  // Credentials never reach a log, whatever is wrong with the URL, whatever its scheme,
+  // '@' in the password or in the query included.
+  for (const char* spec : {"redis://user:secret@h:x", "rediss://:secret@h", "redis-sentinel://:secret@h:26379",
+                           "redis://:sec@ret@h:1/x", "redis://:secret@h:1?key=a@b&x=1", "mysql://u:secret@h/x"}) {
+    CAPTURE(spec);
+    CHECK_FALSE(open_store(spec, &err));
+    CHECK(err.find("secret") == std::string::npos);
+    CHECK(err.find("ret@") == std::string::npos);
+    CHECK(err.find("***@h") != std::string::npos);
+  }
   for (const char* spec : {"memory", "redis://h", "redis://:pw@h:6380/2?key=k", "redis://u:p%40ss@[::1]:7000"}) {
     CAPTURE(spec);
     CHECK(open_store(spec, &err));  // Redis is only connected to once started

@@ -13,6 +13,9 @@ struct Limits {
   std::size_t max_body_bytes = 1 << 20;  // decoded body, Content-Length or chunked, else 413
 };
 
+// The access log's line format: nginx's combined, or one JSON object a line.
+enum class AccessLogFormat : std::uint8_t { Combined, Json };
+
 struct Config {
   std::string host = "127.0.0.1";
   int port = 8080;            // 0: any free port (Server::port() tells which)
@@ -29,6 +32,9 @@ struct Config {
   // The metrics listener (/metrics, /debug/pprof/profile): off when metrics_port < 0.
   std::string metrics_host;
   int metrics_port = -1;  // 0: any free port (Server::metrics_port() tells which)
+  std::string pid_file;    // written once ready, removed at a normal stop; empty: none
+  std::string access_log;  // a file, appended to; empty: off
+  AccessLogFormat access_log_format = AccessLogFormat::Combined;
 };
 
 }  // namespace hiserve

@@ -48,15 +48,21 @@ struct Plan {
   std::string_view form_key;     // Multipart
 };
 
-// What serve() did with a request: wrote its one complete response (of that status),
-// or wrote nothing and owes it (a live CPU profile): the session then reads no further
-// request until the response arrives through a DeferredResponse.
-struct Served {
-  int status = 0;
+// What serve() did with a request: wrote its one complete response (of that status,
+// with that many body bytes, and the visitor number it gave, if any), or wrote nothing
+// and owes it (a live CPU profile): the session then reads no further request until
+// the response arrives through a DeferredResponse.
+struct Served {  // 16 bytes: returned in two registers
+  std::uint16_t status = 0;
   bool later = false;
-  static constexpr Served now(int status) noexcept { return {status, false}; }
+  std::uint32_t body_bytes = 0;  // sent (none to a HEAD)
+  std::uint64_t visitor = 0;     // 0: none
+  static constexpr Served now(int status, std::size_t body_bytes = 0, std::uint64_t visitor = 0) noexcept {
+    return {static_cast<std::uint16_t>(status), false, static_cast<std::uint32_t>(body_bytes), visitor};
+  }
   static constexpr Served deferred() noexcept { return {0, true}; }
 };
+static_assert(sizeof(Served) == 16);
 
 // Where an owed response goes: its connection, and the call that writes the response
 // there (once).
@@ -83,10 +89,10 @@ struct Router {
 extern const Router kHiRouter;
 
 // Parses the target, plans and serves req in one step, the body already read (handler
-// tests, benches); returns the status.
-int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+// tests, benches).
+Served serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
 
-// The /hi handler alone (the talk's handleHi); returns the status.
-int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
+// The /hi handler alone (the talk's handleHi).
+Served serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
 
 }  // namespace hiserve

@@ -65,7 +65,8 @@ inline constexpr std::size_t kProtocolErrorKinds = 0
 std::string_view protocol_error_label(ProtocolError e) noexcept;
 int status_of(ProtocolError e) noexcept;
 // The error's answer: text/plain, Connection: close, no nosniff (Go sends none).
-void write_error(OutBuf& out, ProtocolError e, const DateCache& date);
+// Returns its body's size.
+std::size_t write_error(OutBuf& out, ProtocolError e, const DateCache& date);
 // "HTTP/1.1 100 Continue" and a blank line.
 void write_continue(OutBuf& out);
 // The final statuses hiserve sends, each with its reason phrase: X(code, phrase).

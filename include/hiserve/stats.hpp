@@ -16,7 +16,9 @@
   X(accept_errors, "accept() errors libuv reported (EMFILE only if its reserve fd failed)")   \
   X(requests, "requests answered by the router (200, 301, 400, 404, 503)")                    \
   X(header_timeouts, "connections closed because a request head did not arrive in time")     \
-  X(idle_timeouts, "idle keep-alive connections closed")
+  X(idle_timeouts, "idle keep-alive connections closed")                                     \
+  X(log_lines, "access-log lines written")                                                   \
+  X(log_dropped, "access-log lines dropped: the write failed (a full disk)")
 
 namespace hiserve {
 

@@ -75,7 +75,7 @@ FormValue color_of(const Request& req, Arena& arena) {
 }
 
 // http.Redirect to ServeMux's cleanPath, query kept.
-int serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Arena& arena = *ctx.arena;
   const Target& t = req.parts;
   const std::string_view path = decoded_path(t.path, arena);
@@ -107,41 +107,37 @@ int serve_redirect(const Request& req, ConnHeader conn, const ServeContext& ctx,
     p = write_bytes(p, kB);
   }
   out.commit(static_cast<std::size_t>(p - start));
-  return 301;
+  return Served::now(301, with_body ? body_len : 0);
 }
 
-int serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served serve_planned(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
   switch (plan.handler) {
     case kHi: return serve_hi(req, conn, ctx, out);
     case kRedirect: return serve_redirect(req, conn, ctx, out);
     case kOptionsAsterisk:  // Go's globalOptionsHandler: Content-Length: 0, nothing else
       write_response(out, {200, {}, false, 0, conn}, {}, head_only, *ctx.date);
-      return 200;
+      return Served::now(200);
     case kBadAsterisk:  // Go says "Connection: close" on HTTP/1.1 (plan.close); 1.0 keeps its own rule
       write_response(out, {400, {}, false, 0, plan.close ? ConnHeader::Close : conn}, {}, head_only, *ctx.date);
-      return 400;
+      return Served::now(400);
     default:
       write_response(out, {404, kTextPlain, true, kNotFound.size(), conn}, kNotFound, head_only, *ctx.date);
-      return 404;
+      return Served::now(404, head_only ? 0 : kNotFound.size());
   }
-}
-
-Served serve_routed(const Request& req, const Plan& plan, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
-  return Served::now(serve_planned(req, plan, conn, ctx, out));
 }
 
 }  // namespace
 
-const Router kHiRouter{plan_hi, serve_routed};
+const Router kHiRouter{plan_hi, serve_planned};
 
-int serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served serve(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   Request parsed = req;
   parsed.parts = parse_target(req.target, req.method == Method::Connect);
   return serve_planned(parsed, plan_hi({parsed.method, parsed.parts, {}}, *ctx.arena), conn, ctx, out);
 }
 
-int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
+Served serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {
   const bool head_only = req.method == Method::Head;
   // The query the demo's links send, "color=WORD" and nothing else, needs no pair
   // splitting and no decoding: a word is its own value.
@@ -153,12 +149,12 @@ int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBu
   if (!plain) color = color_of(req, *ctx.arena).value;
   if (!plain && !is_word(color)) {
     write_response(out, {400, kTextPlain, true, kInvalid.size(), conn}, kInvalid, head_only, *ctx.date);
-    return 400;
+    return Served::now(400, head_only ? 0 : kInvalid.size());
   }
   const std::uint64_t visitor = ctx.visitors->take();
   if (visitor == 0) {  // the store is down or slow and the lease ran out: try again soon
     write_response(out, {503, kTextPlain, true, kNoNumber.size(), conn, {}, "1"}, kNoNumber, head_only, *ctx.date);
-    return 503;
+    return Served::now(503, head_only ? 0 : kNoNumber.size());
   }
   char num[20];  // formatted once: its length is needed before the head is written
   const std::size_t num_len = static_cast<std::size_t>(write_uint(num, visitor) - num);
@@ -174,7 +170,7 @@ int serve_hi(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBu
     p = write_bytes(p, kBodyC);
   }
   out.commit(static_cast<std::size_t>(p - start));
-  return 200;
+  return Served::now(200, head_only ? 0 : body_len, visitor);
 }
 
 }  // namespace hiserve

@@ -115,7 +115,7 @@ std::string_view protocol_error_label(ProtocolError e) noexcept {
   return "bad_request";
 }
 
-void write_error(OutBuf& out, ProtocolError e, const DateCache& date) {
+std::size_t write_error(OutBuf& out, ProtocolError e, const DateCache& date) {
   // Go's conn.serve texts where Go answers the same error, else "CODE Reason".
   std::string_view detail;
   switch (e) {
@@ -128,7 +128,8 @@ void write_error(OutBuf& out, ProtocolError e, const DateCache& date) {
   }
   const int status = status_of(e);
   if (e == ProtocolError::ExpectationFailed) {
-    return write_response(out, {status, {}, false, 0, ConnHeader::Close}, {}, false, date);
+    write_response(out, {status, {}, false, 0, ConnHeader::Close}, {}, false, date);
+    return 0;
   }
   char body[96];
   char* p = body;
@@ -142,6 +143,7 @@ void write_error(OutBuf& out, ProtocolError e, const DateCache& date) {
   }
   const std::string_view b{body, static_cast<std::size_t>(p - body)};
   write_response(out, {status, kTextPlain, false, b.size(), ConnHeader::Close}, b, false, date);
+  return b.size();
 }
 
 void write_continue(OutBuf& out) { out.append("HTTP/1.1 100 Continue\r\n\r\n"); }

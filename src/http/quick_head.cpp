@@ -39,13 +39,13 @@ constexpr auto kValueChar = [] {
 
 // The header names the quick path must act on or leave to llhttp, told apart by length
 // and first letter before any comparison.
-enum class Name : std::uint8_t { Other, Host, Connection, Decline };
+enum class Name : std::uint8_t { Other, Host, Connection, Referer, UserAgent, Decline };
 Name classify(const char* n, std::size_t len) noexcept {
   switch (len) {
     case 4: return is_name(n, "host") ? Name::Host : Name::Other;
     case 6: return is_name(n, "expect") ? Name::Decline : Name::Other;
-    case 7: return is_name(n, "upgrade") ? Name::Decline : Name::Other;
-    case 10: return is_name(n, "connection") ? Name::Connection : Name::Other;
+    case 7: return is_name(n, "upgrade") ? Name::Decline : is_name(n, "referer") ? Name::Referer : Name::Other;
+    case 10: return is_name(n, "connection") ? Name::Connection : is_name(n, "user-agent") ? Name::UserAgent : Name::Other;
     case 12: return is_name(n, "content-type") ? Name::Decline : Name::Other;
     case 14: return is_name(n, "content-length") ? Name::Decline : Name::Other;
     case 16: return is_name(n, "proxy-connection") ? Name::Decline : Name::Other;
@@ -87,6 +87,7 @@ bool read_quick_head(const char* p, const char* end, std::size_t max_bytes, Quic
   p += 11;
   int hosts = 0, connections = 0;
   bool close = false, keep_alive = false;
+  out->referer = out->user_agent = {};
   for (;;) {
     if (p == end) return false;  // the input ends with a header line: the head goes on
     if (*p == '\r') {
@@ -113,8 +114,10 @@ bool read_quick_head(const char* p, const char* end, std::size_t max_bytes, Quic
     while (*p == ' ' || *p == '\t') ++p;
     if (p[0] != '\r' || p[1] != '\n') return false;
     p += 2;
+    const std::string_view v{value, static_cast<std::size_t>(value_end - value)};
+    if (kind == Name::Referer && !out->referer.data()) out->referer = v;
+    if (kind == Name::UserAgent && !out->user_agent.data()) out->user_agent = v;
     if (kind == Name::Connection) {
-      const std::string_view v{value, static_cast<std::size_t>(value_end - value)};
       if (++connections > 1) return false;
       close = iequals(v, "close");
       keep_alive = iequals(v, "keep-alive");

@@ -21,6 +21,8 @@ struct QuickHead {
   std::string_view target;  // starts with '/'
   Target parts;             // target parsed as parse_target would (check .ok)
   std::size_t length;       // of the whole head, through the blank line
+  // The first Referer and User-Agent values, for the access log (null data(): none).
+  std::string_view referer, user_agent;
 };
 
 // Reads a head at the start of [p, end) of at most max_bytes; false to decline.

@@ -103,7 +103,8 @@ Session::Session(const SessionEnv& env) noexcept : env_(&env), arena_(*env.chunk
   parser_.data = this;
 }
 
-void Session::restart(const StreamMemo& memo) noexcept {
+void Session::restart(const StreamMemo& memo, const PeerAddress* peer) noexcept {
+  peer_ = peer;
   // Offsets restart here: the stream so far is the saturated distance from the last
   // message's end, which is all the empty-line rule asks of it. llhttp is between
   // messages (idle()); reset, nothing of another stream's parser can reach this one.
@@ -197,6 +198,7 @@ void Session::drop_request_data() noexcept {
   arena_.reset();
   target_.clear(), host_.clear(), content_type_.clear(), expect_.clear(), connection_.clear();
   transfer_encoding_.clear(), body_.clear(), odd_line_.clear();
+  method_.clear(), version_.clear(), referer_.clear(), user_agent_.clear();
   multipart_ = nullptr;
 }
 
@@ -208,13 +210,20 @@ int Session::on_message_begin() noexcept {
   name_len_ = 0;
   name_too_long_ = false;
   hosts_ = content_types_ = expects_ = transfer_encodings_ = connections_ = 0;
+  referers_ = user_agents_ = 0;
+  url_complete_ = false;
+  started_ns_ = read_ns_;
   plan_ = {};
   phase_ = Phase::Head;
   bad_name_ = false;
   return 0;
 }
 
-int Session::on_method(const char* at, std::size_t n) noexcept { return head_span(Span::Method, at, n); }
+int Session::on_method(const char* at, std::size_t n) noexcept {
+  if (int e = head_span(Span::Method, at, n)) return e;
+  if (env_->access_log) method_.append(arena_, at, n);
+  return 0;
+}
 
 int Session::on_url(const char* at, std::size_t n) noexcept {
   if (int e = head_span(Span::Url, at, n)) return e;
@@ -223,6 +232,7 @@ int Session::on_url(const char* at, std::size_t n) noexcept {
 }
 
 int Session::on_url_complete() noexcept {
+  url_complete_ = true;
   // Go parses the target with the request line, before any header: control bytes,
   // bad %-escapes in the path and bad authorities are a 400 there.
   const Target t = parse_target(target_.view(), parser_.method == HTTP_CONNECT);
@@ -231,7 +241,14 @@ int Session::on_url_complete() noexcept {
   return 0;
 }
 
-int Session::on_version(const char* at, std::size_t n) noexcept { return head_span(Span::Version, at, n); }
+int Session::on_version(const char* at, std::size_t n) noexcept {
+  if (int e = head_span(Span::Version, at, n)) return e;
+  if (env_->access_log) {  // llhttp's span is "1.1": the line had "HTTP/" before it
+    if (version_.empty()) version_.append_copy(arena_, "HTTP/", 5);
+    version_.append_copy(arena_, at, n);
+  }
+  return 0;
+}
 
 int Session::on_version_complete() noexcept {
   // llhttp accepts HTTP/2.0 and 0.9; hiserve speaks 1.0 and 1.1 only.
@@ -270,6 +287,10 @@ int Session::on_header_field_complete() noexcept {
       field_ = Field::TransferEncoding, ++transfer_encodings_;
     } else if (iequals(name, "connection")) {
       field_ = Field::Connection, ++connections_;
+    } else if (env_->access_log && iequals(name, "referer")) {
+      field_ = Field::Referer, ++referers_;
+    } else if (env_->access_log && iequals(name, "user-agent")) {
+      field_ = Field::UserAgent, ++user_agents_;
     }
   }
   name_len_ = 0;
@@ -295,6 +316,12 @@ int Session::on_header_value(const char* at, std::size_t n) noexcept {
       break;
     case Field::Connection:
       if (connections_ == 1) connection_.append(arena_, at, n);
+      break;
+    case Field::Referer:
+      if (referers_ == 1) referer_.append(arena_, at, n);
+      break;
+    case Field::UserAgent:
+      if (user_agents_ == 1) user_agent_.append(arena_, at, n);
       break;
     default: break;
   }
@@ -378,13 +405,19 @@ int Session::serve_parsed() noexcept {
   const Request req{method_of(parser_.method), target_.view(),
                     plan_.body == BodyUse::Urlencoded ? body_.view() : std::string_view{},
                     multipart_ ? multipart_->value() : FormValue{}, target_spans_.in(target_.view())};
-  const int r = serve(req, parser_.http_minor, wants_keep_alive && !parser_.upgrade &&
-                                                   !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit));
+  const bool keep = wants_keep_alive && !parser_.upgrade && !(plan_.body == BodyUse::Drain && body_bytes_ > kDrainLimit);
+  int r;
+  if (env_->access_log) {
+    AccessRecord line = line_record();
+    r = serve(req, parser_.http_minor, keep, &line);
+  } else {
+    r = serve(req, parser_.http_minor, keep, nullptr);
+  }
   drop_request_data();
   return r;
 }
 
-int Session::serve(const Request& req, unsigned minor, bool wants_keep_alive) noexcept {
+int Session::serve(const Request& req, unsigned minor, bool wants_keep_alive, AccessRecord* line) noexcept {
   const bool keep = wants_keep_alive && !memo_.close_requested && !plan_.close;
   const ConnHeader conn = !keep ? ConnHeader::Close : minor == 0 ? ConnHeader::KeepAlive : ConnHeader::None;
   const Served served =
@@ -397,6 +430,10 @@ int Session::serve(const Request& req, unsigned minor, bool wants_keep_alive) no
     return HPE_PAUSED;
   }
   count_response(served.status);
+  if (line) {
+    line->status = served.status, line->body_bytes = served.body_bytes, line->visitor = served.visitor;
+    env_->access_log->record(*line);
+  }
   if (!keep) {
     next_ = Next::Close;
     return HPE_PAUSED;
@@ -412,11 +449,24 @@ const char* Session::read_quick_heads(const char* p) noexcept {
   QuickHead h;
   while (next_ == Next::Read && p < feed_end_ && read_quick_head(p, feed_end_, env_->limits.max_head_bytes, &h) &&
          h.parts.ok) {  // a bad target is llhttp's to answer (400)
+    const char* head = p;
     p += h.length;
     memo_.ended = MessageEnd::Head;
     memo_.last_was_post = false;
     plan_ = env_->router->plan({h.method, h.parts, {}, h.minor}, arena_);
-    serve({h.method, h.target, {}, {}, h.parts}, h.minor, h.wants_keep_alive);
+    const Request req{h.method, h.target, {}, {}, h.parts};
+    if (env_->access_log) {
+      AccessRecord line;
+      line.peer = peer_, line.started_ns = read_ns_;
+      line.method = h.method == Method::Get ? "GET" : "HEAD";
+      line.target = h.target;
+      line.protocol = h.minor ? "HTTP/1.1" : "HTTP/1.0";
+      line.plain_line = {head, static_cast<std::size_t>(h.target.data() + h.target.size() + 9 - head)};
+      line.referer = h.referer, line.user_agent = h.user_agent;
+      serve(req, h.minor, h.wants_keep_alive, &line);
+    } else {
+      serve(req, h.minor, h.wants_keep_alive, nullptr);
+    }
     arena_.reset();
     plan_ = {};
   }
@@ -432,6 +482,7 @@ const char* Session::scan_odd_method(const char* p) noexcept {
         phase_ = Phase::OddLine;
       } else if (kTokenChar[static_cast<unsigned char>(c)]) {
         odd_method_seen_ = true;
+        if (env_->access_log) method_.append(arena_, p, 1);
       } else {
         fail(ProtocolError::BadRequest);  // Go: "invalid method" or "malformed HTTP request"
         return feed_end_;
@@ -453,7 +504,7 @@ const char* Session::scan_odd_method(const char* p) noexcept {
     fail(ok ? ProtocolError::UnknownMethod : ProtocolError::BadRequest);
     return feed_end_;
   }
-  odd_line_.pin(arena_);
+  odd_line_.pin(arena_), method_.pin(arena_);
   return p;
 }
 
@@ -495,16 +546,36 @@ const char* Session::read_with_llhttp(const char* p) noexcept {
           section_start_ != kNone || (parser_._span_pos0 && static_cast<const char*>(parser_._span_pos0) < stop);
       if (section_start_ == kNone)
         section_start_ = offset(parser_._span_pos0 ? static_cast<const char*>(parser_._span_pos0) : stop);
+      if (env_->access_log && parser_._span_pos0 && static_cast<const char*>(parser_._span_pos0) < stop) {
+        const char* from = static_cast<const char*>(parser_._span_pos0);
+        method_.append(arena_, from, static_cast<std::size_t>(stop - from));
+      }
       return scan_odd_method(stop);
     default:
       if (phase_ != Phase::Failed) fail(llhttp_error(err, stop));
+      if (env_->access_log) keep_refused_span(stop);
       return stop;
   }
+}
+
+void Session::keep_refused_span(const char* stop) noexcept {
+  const std::size_t refused = stop < feed_end_ ? 1 : 0;
+  if (span_ == Span::Value) {  // llhttp reported the value up to the byte it refused
+    if (field_ == Field::Referer && referers_ == 1) referer_.append(arena_, stop, refused);
+    if (field_ == Field::UserAgent && user_agents_ == 1) user_agent_.append(arena_, stop, refused);
+    return;
+  }
+  // In the target, llhttp reports nothing of the piece it refused a byte in: it began
+  // at llhttp's open span.
+  const auto* from = static_cast<const char*>(parser_._span_pos0);
+  if ((span_ == Span::Method || span_ == Span::Url) && !url_complete_ && from && from <= stop)
+    target_.append(arena_, from, static_cast<std::size_t>(stop - from) + refused);
 }
 
 void Session::pin() noexcept {
   target_.pin(arena_), host_.pin(arena_), content_type_.pin(arena_), expect_.pin(arena_);
   connection_.pin(arena_), transfer_encoding_.pin(arena_), body_.pin(arena_);
+  method_.pin(arena_), version_.pin(arena_), referer_.pin(arena_), user_agent_.pin(arena_);
   if (multipart_) multipart_->pin(arena_);
 }
 
@@ -545,10 +616,35 @@ Session::Next Session::deferred_written(int status) noexcept {
   return waiting_conn() == ConnHeader::Close ? Next::Close : Next::Read;
 }
 
+AccessRecord Session::line_record() const noexcept {
+  AccessRecord r;
+  r.peer = peer_, r.started_ns = started_ns_;
+  r.method = method_.view();
+  if (!odd_line_.empty()) {  // an odd method's line: "target version\r", as far as it came
+    std::string_view rest = odd_line_.view();
+    if (rest.back() == '\r') rest.remove_suffix(1);
+    const std::size_t sp = rest.find(' ');
+    r.target = rest.substr(0, sp);
+    if (sp != std::string_view::npos) r.protocol = rest.substr(sp + 1);
+  } else {
+    r.target = target_.view(), r.protocol = version_.view();
+  }
+  // A header that came with an empty value is "", not missing; Go trims a value's
+  // trailing blanks (textproto), as quick heads do.
+  if (referers_) r.referer = referer_.empty() ? std::string_view("") : trim_ows(referer_.view());
+  if (user_agents_) r.user_agent = user_agent_.empty() ? std::string_view("") : trim_ows(user_agent_.view());
+  return r;
+}
+
 void Session::write_protocol_error() noexcept {
-  write_error(*out_, error_, *env_->date);
+  const std::size_t body = write_error(*out_, error_, *env_->date);
   ++memo_.responses;
   env_->stats->count_protocol_error(error_);
+  if (env_->access_log) {
+    AccessRecord line = line_record();
+    line.status = status_of(error_), line.body_bytes = body;
+    env_->access_log->record(line);
+  }
   drop_request_data();
   next_ = Next::Close;
 }

@@ -14,18 +14,22 @@ static_assert(sizeof(OutBuf::Span) == sizeof(uv_buf_t) &&
                   offsetof(OutBuf::Span, len) == offsetof(uv_buf_t, len),
               "OutBuf::Span must have uv_buf_t's layout");
 constexpr int kMaxSpans = 64;
+// docs/performance.md's idle memory per connection rests on this (see peer_).
+static_assert(sizeof(Connection) <= 384, "a Connection outgrew the 384-byte size class");
 
 void alloc_read(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
   *buf = static_cast<Connection*>(h->data)->worker()->read_buffer();
 }
 }  // namespace
 
-Connection::Connection(Worker& w) noexcept : w_(&w), out_(w.chunks()) {}
+Connection::Connection(Worker& w) noexcept : out_(w.chunks()) {
+  tcp_.loop = w.loop();  // uv_tcp_init sets it again; the worker is found through it from here on
+}
 
 Session& Connection::session() noexcept {
   if (!session_) {
-    session_ = w_->sessions().take();
-    session_->restart(memo_);
+    session_ = w().sessions().take();
+    session_->restart(memo_, &peer_);
   }
   return *session_;
 }
@@ -33,12 +37,12 @@ Session& Connection::session() noexcept {
 void Connection::park_session() noexcept {
   if (!session_ || !session_->idle()) return;
   memo_ = session_->memo();
-  w_->sessions().park(session_);
+  w().sessions().park(session_);
   session_ = nullptr;
 }
 
 int Connection::accept(uv_stream_t* listener) noexcept {
-  if (int r = uv_tcp_init(w_->loop(), &tcp_)) {
+  if (int r = uv_tcp_init(w().loop(), &tcp_)) {
     destroy();  // no handle was made, so there is nothing to close
     return r;
   }
@@ -52,8 +56,22 @@ int Connection::accept(uv_stream_t* listener) noexcept {
 
 void Connection::start() noexcept {
   uv_tcp_nodelay(&tcp_, 1);
-  w_->watch(*this, Timeout::Header);
+  if (w().logging()) read_peer();
+  w().watch(*this, Timeout::Header);
   read_start();
+}
+
+void Connection::read_peer() noexcept {
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+  if (ss.ss_family == AF_INET) {
+    std::memcpy(peer_.bytes, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
+    peer_.family = 4;
+  } else if (ss.ss_family == AF_INET6) {
+    std::memcpy(peer_.bytes, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
+    peer_.family = 6;
+  }
 }
 
 void Connection::read_start() noexcept {
@@ -67,10 +85,10 @@ void Connection::read_stop() noexcept {
 
 Connection::Req* Connection::take_req() noexcept {
   static_assert(sizeof(Req) <= kChunkSize);
-  return static_cast<Req*>(w_->chunks().get());
+  return static_cast<Req*>(w().chunks().get());
 }
 
-void Connection::give_req(Req* r) noexcept { w_->chunks().put(r); }
+void Connection::give_req(Req* r) noexcept { w().chunks().put(r); }
 
 void Connection::close() noexcept {
   if (state_ == State::Closing) return;
@@ -86,7 +104,7 @@ void Connection::close() noexcept {
 void Connection::on_close(uv_handle_t* h) noexcept { static_cast<Connection*>(h->data)->destroy(); }
 
 void Connection::destroy() noexcept {
-  Worker& w = *w_;
+  Worker& w = this->w();
   mem::release(pending_);
   if (session_) w.sessions().drop(session_);
   this->~Connection();
@@ -108,7 +126,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
     return;
   }
   if (c->waiting()) return c->hold(buf->base, static_cast<std::size_t>(nread));
-  c->w_->touch_date();
+  c->w().touch_date();
   c->process(buf->base, static_cast<std::size_t>(nread));
 }
 
@@ -124,20 +142,21 @@ void Connection::process(const char* data, std::size_t len) noexcept {
   // Request durations, when metrics are on: a request that began in an earlier read
   // keeps its start; every other one began with this read. One clock read per read and
   // one per write, not per request.
-  const bool timed = w_->timing();
+  const bool timed = w().timing();
   const std::uint64_t read_at = timed ? uv_hrtime() : 0;
   Session& session = this->session();
-  if (timed && !session.in_request()) started_ns_ = read_at;
+  std::uint64_t started = session.in_request() ? session.started_ns() : read_at;
+  session.set_read_time(read_at);
   std::uint64_t observed = session.responses();
   auto observe = [&] {
     const std::uint64_t done = session.responses() - observed;
     if (!timed || done == 0) return;
     const std::uint64_t now = uv_hrtime();
-    LoopStats& stats = w_->stats();
-    stats.observe(now - started_ns_, 1);
+    LoopStats& stats = w().stats();
+    stats.observe(now - started, 1);
     if (done > 1) stats.observe(now - read_at, done - 1);
     observed += done;
-    started_ns_ = read_at;  // whatever is still in progress began in this read
+    started = read_at;  // whatever is still in progress began in this read
   };
   Flushed flushed = Flushed::Sent;
   for (;;) {
@@ -181,9 +200,9 @@ void Connection::write_deferred(void* connection, int status, std::string_view c
   Connection& c = *static_cast<Connection*>(connection);
   assert(c.waiting() && c.state_ != State::Closing);
   Session& s = *c.session_;
-  if (c.w_->stopping()) s.close_after_response();
+  if (c.w().stopping()) s.close_after_response();
   write_response(c.out_, {status, content_type, false, body.size(), s.waiting_conn()}, body, s.waiting_head_only(),
-                 c.w_->date());
+                 c.w().date());
   if (s.deferred_written(status) == Session::Next::Close) c.close_after_write_ = true;
   if (c.state_ == State::Reading) c.resume_after_flush();  // else on_write carries on
 }
@@ -216,7 +235,7 @@ Connection::Flushed Connection::flush() noexcept {
   }
   state_ = State::Writing;
   read_stop();
-  w_->watch(*this, Timeout::Idle);  // a client that never reads is idle too
+  w().watch(*this, Timeout::Idle);  // a client that never reads is idle too
   return Flushed::Queued;
 }
 
@@ -255,14 +274,14 @@ void Connection::after_round() noexcept {
     if (pending_len_ < OutBuf::kFlushBytes) read_start();
     return;
   }
-  if (close_after_write_ || (w_->stopping() && !in_request())) return start_lingering_close();
+  if (close_after_write_ || (w().stopping() && !in_request())) return start_lingering_close();
   park_session();  // an idle connection keeps only its memo
   read_start();
   if (in_head()) {
     // The header timeout runs from the head's first byte; later bytes don't extend it.
-    if (!w_->is_watching(*this, Timeout::Header)) w_->watch(*this, Timeout::Header);
+    if (!w().is_watching(*this, Timeout::Header)) w().watch(*this, Timeout::Header);
   } else {
-    w_->watch(*this, Timeout::Idle);
+    w().watch(*this, Timeout::Idle);
   }
 }
 
@@ -276,7 +295,7 @@ void Connection::start_lingering_close() noexcept {
     return close();
   }
   read_start();
-  w_->watch(*this, Timeout::Linger);
+  w().watch(*this, Timeout::Linger);
 }
 
 void Connection::on_shutdown(uv_shutdown_t* req, int status) noexcept {

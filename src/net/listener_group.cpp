@@ -10,7 +10,8 @@ int ListenerGroup::open(const Config& config, LeasedCounter& visitors, const Gro
   std::vector<sockaddr_storage> addrs;
   if (int r = listen_addresses(spec.flag, spec.host, spec.port, &addrs, error)) return r;
   for (unsigned i = 0; i < spec.loops; ++i) {
-    LoopOptions options{&config, &visitors, &open_connections_, spec.router, spec.timed, {}};
+    LoopOptions options{&config, &visitors, &open_connections_, spec.router, spec.timed, {},
+                        spec.access_log_fd, spec.access_log_format};
     std::snprintf(options.name, sizeof options.name, spec.thread_name, i);
     auto& loop = loops_.emplace_back(std::make_unique<Worker>(options));
     const char* what = "loop";
@@ -38,6 +39,10 @@ void ListenerGroup::run() {
 
 void ListenerGroup::stop() noexcept {
   for (auto& l : loops_) l->request_stop();
+}
+
+void ListenerGroup::flush_logs() noexcept {
+  for (auto& l : loops_) l->request_log_flush();
 }
 
 void ListenerGroup::join() noexcept {

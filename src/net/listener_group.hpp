@@ -25,6 +25,8 @@ struct GroupSpec {
   const Router* router;
   bool timed;              // request durations go into the histogram
   const char* thread_name; // printf format with the loop's index (%u), at most 15 bytes out
+  int access_log_fd = -1;  // -1: no access log
+  AccessLogFormat access_log_format = AccessLogFormat::Combined;
 };
 
 class ListenerGroup {
@@ -43,6 +45,8 @@ class ListenerGroup {
   void run();
   // Asks each loop to stop gracefully (thread-safe).
   void stop() noexcept;
+  // Asks each loop to write out its access-log lines (thread-safe).
+  void flush_logs() noexcept;
   void join() noexcept;
   // Adds the group's figures to s (open connections and every loop's counters).
   void add_to(Stats& s) const noexcept;

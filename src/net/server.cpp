@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "access_log_file.hpp"
 #include "hiserve/alloc.hpp"
 #include "listener_group.hpp"
 #include "ops.hpp"
@@ -30,13 +31,21 @@ Server::~Server() {
 
 int Server::start(std::string* error) {
   route_libuv_allocator();
+  if (!config_.access_log.empty()) {
+    access_log_ = std::make_unique<AccessLogFile>();
+    if (!access_log_->open(config_.access_log, error)) return UV_EINVAL;
+  }
   store_ = StoreThread::open(config_.counter, config_.counter_block, error);
   if (!store_) return UV_EINVAL;
   ignore_sigpipe();
   const bool metrics = config_.metrics_port >= 0;
   const unsigned loops = config_.threads ? config_.threads : uv_available_parallelism();
+  // A JSON line's request_time needs each read's clock, as the histogram does.
+  const bool json_log = access_log_ && config_.access_log_format == AccessLogFormat::Json;
   if (int r = public_->open(config_, store_->counter(),
-                            {"--host", config_.host, config_.port, loops, &kHiRouter, metrics, "hiserve-loop-%u"}, error))
+                            {"--host", config_.host, config_.port, loops, &kHiRouter, metrics || json_log,
+                             "hiserve-loop-%u", access_log_ ? access_log_->fd() : -1, config_.access_log_format},
+                            error))
     return r;
   if (metrics) {
     ops_ = std::make_unique<Ops>(*this);
@@ -57,6 +66,13 @@ int Server::start(std::string* error) {
   metrics_->run();
   started_ = true;
   return 0;
+}
+
+bool Server::reopen_access_log(std::string* error) {
+  if (!access_log_) return true;
+  const bool ok = access_log_->reopen(error);
+  public_->flush_logs();
+  return ok;
 }
 
 int Server::port() const noexcept { return public_->port() < 0 ? 0 : public_->port(); }

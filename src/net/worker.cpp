@@ -31,7 +31,12 @@ Worker::Worker(const LoopOptions& options) noexcept
       sessions_(env_),
       lists_{TimeoutList(to_ms(config_.header_timeout_s)), TimeoutList(to_ms(config_.idle_timeout_s)),
              TimeoutList(std::min(kLingerMs, to_ms(config_.idle_timeout_s)))},
-      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))) {}
+      read_buf_(static_cast<char*>(mem::alloc(kReadBufSize))) {
+  if (options.access_log_fd >= 0) {
+    log_ = std::make_unique<AccessLog>(options.access_log_fd, options.access_log_format, date_, stats_);
+    env_.access_log = log_.get();
+  }
+}
 
 Worker::~Worker() {
   if (loop_ready_) {
@@ -109,6 +114,17 @@ void Worker::request_stop() noexcept {
   uv_async_send(&wake_);
 }
 
+void Worker::request_log_flush() noexcept {
+  flush_requested_.store(true, std::memory_order_relaxed);
+  uv_async_send(&wake_);
+}
+
+void Worker::flush_log() noexcept {
+  if (!log_) return;
+  log_->flush();
+  log_flushed_ms_ = uv_now(&loop_);
+}
+
 void Worker::touch_date() noexcept {
   std::uint64_t now = uv_now(&loop_);
   if (now - date_checked_ms_ >= 100) {
@@ -167,6 +183,7 @@ void Worker::on_tick(uv_timer_t* t) noexcept {
   w.close_expired(Timeout::Header, now, &w.stats_.header_timeouts);
   w.close_expired(Timeout::Idle, now, &w.stats_.idle_timeouts);
   w.close_expired(Timeout::Linger, now, nullptr);
+  if (now - w.log_flushed_ms_ >= 1000) w.flush_log();
   if (++w.ticks_ % w.ticks_per_trim_ == 0) {
     if (w.sessions_.trim() + w.chunks_.trim() + w.conn_blocks_.trim() > 0) mem::return_free_memory();
   }
@@ -185,6 +202,7 @@ void Worker::publish_pool_bytes() noexcept {
 
 void Worker::on_wake(uv_async_t* a) noexcept {
   Worker& w = *static_cast<Worker*>(a->data);
+  if (w.flush_requested_.exchange(false, std::memory_order_relaxed)) w.flush_log();
   if (w.stop_requested_.load(std::memory_order_relaxed) && !w.stopping_) w.begin_stop();
 }
 
@@ -216,6 +234,7 @@ void Worker::on_grace(uv_timer_t* t) noexcept { static_cast<Worker*>(t->data)->s
 
 void Worker::maybe_finish_stop() noexcept {
   if (!stopping_ || live_ > 0) return;
+  flush_log();  // every response has its line: nothing is lost at a graceful stop
   for (uv_handle_t* h : {handle(&tick_), handle(&grace_), handle(&wake_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "connection.hpp"
+#include "hiserve/access_log.hpp"
 #include "hiserve/block_pool.hpp"
 #include "hiserve/config.hpp"
 #include "hiserve/date_cache.hpp"
@@ -35,6 +36,8 @@ struct LoopOptions {
   const Router* router;
   bool timed;        // request durations go into the histogram
   char name[16];     // the thread's, for top -H, perf and /proc/PID/task
+  int access_log_fd = -1;  // the process's access log (AccessLogFile), or -1: none
+  AccessLogFormat access_log_format = AccessLogFormat::Combined;
 };
 
 class Worker {
@@ -56,6 +59,8 @@ class Worker {
   void join();
   // Asks the loop to stop gracefully (thread-safe).
   void request_stop() noexcept;
+  // Asks the loop to write out its access-log lines now (thread-safe; SIGUSR1).
+  void request_log_flush() noexcept;
   // This loop's counters: written by the loop only, read by anyone.
   LoopStats& stats() noexcept { return stats_; }
   const LoopStats& stats() const noexcept { return stats_; }
@@ -68,6 +73,7 @@ class Worker {
   const DateCache& date() const noexcept { return date_; }
   bool stopping() const noexcept { return stopping_; }
   bool timing() const noexcept { return options_.timed; }
+  bool logging() const noexcept { return log_ != nullptr; }
   // Every connection of a loop reads into the loop's one buffer: a connection keeps
   // nothing between reads but what its parser pinned in its arena.
   uv_buf_t read_buffer() noexcept { return uv_buf_init(read_buf_, kReadBufSize); }
@@ -88,6 +94,8 @@ class Worker {
   TimeoutList& list(Timeout kind) noexcept { return lists_[static_cast<int>(kind)]; }
   // Closes the connections whose deadline in `kind` has passed, counting each.
   void close_expired(Timeout kind, std::uint64_t now, std::atomic<std::uint64_t>* counter) noexcept;
+  // Writes out the access log's lines (once a second, at SIGUSR1 and at the stop).
+  void flush_log() noexcept;
   // Publishes the pools' sizes for the metrics (the pools themselves are this loop's).
   void publish_pool_bytes() noexcept;
   // Calls stop() (or close(), when forced) on every connection of this loop.
@@ -112,7 +120,10 @@ class Worker {
   uv_timer_t tick_;
   uv_timer_t grace_;
   uv_async_t wake_;
+  std::unique_ptr<AccessLog> log_;
+  std::uint64_t log_flushed_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> flush_requested_{false};
   std::thread thread_;
   std::size_t live_ = 0;  // connections of this loop not yet destroyed
   unsigned ticks_ = 0;

@@ -9,6 +9,10 @@
 
 namespace hiserve {
 
+// A --counter value as errors and logs may show it: the user and password of any
+// scheme://USER:PASSWORD@HOST... replaced by "***", whatever else is wrong with it.
+std::string without_credentials(const std::string& spec);
+
 class CounterStore {
  public:
   // A reservation's outcome: ok with numbers [base, base + size), or !ok and why.

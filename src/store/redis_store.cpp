@@ -51,12 +51,8 @@ bool parse_number(std::string_view s, unsigned long long max, unsigned long long
 }  // namespace
 
 std::unique_ptr<RedisStore> RedisStore::parse(const std::string& url, std::string* error) {
-  // The URL as errors and logs show it: credentials elided.
-  std::string shown = url;
-  if (const std::size_t at = shown.rfind('@'); at != std::string::npos && shown.compare(0, 8, "redis://") == 0)
-    shown.replace(8, at - 8, "***");
   auto fail = [&](const char* why) {
-    *error = "bad --counter " + shown + ": " + why;
+    *error = "bad --counter " + without_credentials(url) + ": " + why;
     return nullptr;
   };
   std::string_view rest = url;

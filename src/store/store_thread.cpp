@@ -14,6 +14,18 @@
 #include "redis_store.hpp"
 
 namespace hiserve {
+
+std::string without_credentials(const std::string& spec) {
+  // The authority runs from "://" to the first '/', '?' or '#'; its userinfo, to the
+  // last '@' in it (a password may hold an '@' of its own).
+  const std::size_t start = spec.find("://");
+  if (start == std::string::npos) return spec;
+  const std::size_t from = start + 3;
+  const std::size_t end = std::min(spec.find_first_of("/?#", from), spec.size());
+  const std::size_t at = spec.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < from) return spec;
+  return spec.substr(0, from) + "***" + spec.substr(at);
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -190,7 +202,7 @@ std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uin
   } else if (spec.compare(0, 8, "redis://") == 0) {
     store = RedisStore::parse(spec, error);
   } else {
-    *error = "bad --counter " + spec + ": not file:PATH, redis://... or memory";
+    *error = "bad --counter " + without_credentials(spec) + ": not file:PATH, redis://... or memory";
   }
   if (!store) return nullptr;
   auto thread = std::make_unique<StoreLoop>(std::move(store), block);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "hiserve/access_log.hpp"
 #include "hiserve/arena.hpp"
 #include "hiserve/block_pool.hpp"
 #include "hiserve/config.hpp"
@@ -32,6 +33,9 @@ struct SessionEnv {
   const Router* router = &kHiRouter;
   // Read the common request without llhttp (quick_head.hpp); off only to compare.
   bool quick_heads = true;
+  // The loop's access log, or null: a line per final response (deferred ones are the
+  // metrics listener's, which logs none).
+  AccessLog* access_log = nullptr;
 };
 
 // How the last message on a stream ended: what precedes the next one's first byte.
@@ -84,7 +88,13 @@ class Session {
   // on one stream.
   bool idle() const noexcept { return phase_ == Phase::Idle && arena_.empty(); }
   StreamMemo memo() const noexcept;
-  void restart(const StreamMemo& memo) noexcept;
+  // peer: the stream's remote address, for the access log (may be null).
+  void restart(const StreamMemo& memo, const PeerAddress* peer = nullptr) noexcept;
+  // CLOCK_MONOTONIC when the bytes of the next feed() were read: a request that starts
+  // in them started then (the access log's request_time).
+  void set_read_time(std::uint64_t ns) noexcept { read_ns_ = ns; }
+  // When the request under way (in_request()) began: set_read_time()'s of that read.
+  std::uint64_t started_ns() const noexcept { return started_ns_; }
   Session* parked_next = nullptr;  // the loop's SessionPool of idle sessions
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -121,7 +131,7 @@ class Session {
 
  private:
   friend struct SessionCallbacks;
-  enum class Field : std::uint8_t { Other, Host, ContentType, Expect, TransferEncoding, Connection };
+  enum class Field : std::uint8_t { Other, Host, ContentType, Expect, TransferEncoding, Connection, Referer, UserAgent };
   // The head's spans, in the order llhttp reports them.
   enum class Span : std::uint8_t { None, Method, Url, Version, Field, Value };
 
@@ -180,7 +190,13 @@ class Session {
   // Serves req (planned in plan_), keeping the connection if the client wants it and
   // nothing else forbids it; sets next_, and returns llhttp's "pause" unless parsing
   // may go straight on.
-  int serve(const Request& req, unsigned minor, bool wants_keep_alive) noexcept;
+  // line: the request's access-log record, status and bytes still to fill (null: no log).
+  int serve(const Request& req, unsigned minor, bool wants_keep_alive, AccessRecord* line) noexcept;
+  // The access-log record of the request read so far (llhttp's path).
+  AccessRecord line_record() const noexcept;
+  // For the log: the target, Referer or User-Agent llhttp refused a byte in keeps what
+  // of it arrived, that byte included.
+  void keep_refused_span(const char* stop) noexcept;
   // Counts a response of the router's.
   void count_response(int status) noexcept;
   // Forgets the current request's strings and hands its arena memory back.
@@ -210,6 +226,11 @@ class Session {
   StreamMemo memo_;  // what outlives the request
   Arena arena_;
   ArenaText target_, host_, content_type_, expect_, connection_, transfer_encoding_, body_;
+  // What the access log needs besides, kept only when it is on.
+  ArenaText method_, version_, referer_, user_agent_;
+  const PeerAddress* peer_ = nullptr;
+  std::uint64_t read_ns_ = 0;     // set_read_time()
+  std::uint64_t started_ns_ = 0;  // the current request's first byte
   MultipartForm* multipart_ = nullptr;  // in the arena, for a multipart body
   Plan plan_;
   TargetSpans target_spans_;
@@ -223,9 +244,11 @@ class Session {
   Field field_ = Field::Other;
   Span span_ = Span::None;
   std::uint8_t hosts_ = 0, content_types_ = 0, expects_ = 0, transfer_encodings_ = 0, connections_ = 0;
+  std::uint8_t referers_ = 0, user_agents_ = 0;
   Phase phase_ = Phase::Idle;
   Next next_ = Next::Read;
   bool bad_name_ = false;  // a header name that is not a token (Go checks it last)
+  bool url_complete_ = false;
   bool waiting_head_only_ = false;
   ConnHeader waiting_conn_ = ConnHeader::None;
   bool odd_method_seen_ = false;  // the odd method has a byte (else Go: "malformed")

@@ -15,6 +15,7 @@
 
 namespace hiserve {
 
+class AccessLogFile;
 class ListenerGroup;
 class Ops;
 
@@ -25,7 +26,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Opens the visitor store (before anything listens), binds every loop's listener (and
+  // Opens the access log and the visitor store (before anything listens), binds every loop's listener (and
   // the metrics listener, when configured) and starts the loop threads. 0, or a
   // negative code with a one-line explanation in *error.
   int start(std::string* error);
@@ -39,8 +40,11 @@ class Server {
   // Blocks until every loop thread has exited, then stops the visitor store (a file
   // store records the exact next number).
   void wait() noexcept;
+  // Reopens the access log by its path, then has every loop write out its lines
+  // (SIGUSR1). false with a one-line *error if the old file had to be kept.
+  bool reopen_access_log(std::string* error);
   // After start(): tells systemd READY=1 (Type=notify, when NOTIFY_SOCKET is set), blocks
-  // until SIGINT or SIGTERM, logging Stats to stderr every config().stats_interval_s
+  // until SIGINT or SIGTERM (SIGUSR1 reopens the access log), logging Stats to stderr every config().stats_interval_s
   // meanwhile, then tells systemd STOPPING=1, stops gracefully and waits for the loops.
   // 0, or a negative libuv error code if the signal watchers could not be set up.
   // on_ready (may be null) runs once SIGINT/SIGTERM are caught, before READY=1: a
@@ -57,6 +61,7 @@ class Server {
 
  private:
   Config config_;
+  std::unique_ptr<AccessLogFile> access_log_;
   std::unique_ptr<StoreThread> store_;
   std::unique_ptr<ListenerGroup> public_;
   // The metrics listener: its routes and its loop.

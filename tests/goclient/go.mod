@@ -1,0 +1,3 @@
+module hiserve/tests/goclient
+
+go 1.19
