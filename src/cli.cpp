@@ -134,7 +134,7 @@ const Flag kFlags[] = {
     {"--stats-interval", "SECS", "log connection, error and counter figures to stderr this often", Kind::Seconds, 0,
      kYear, "off", HISERVE_FIELD(stats_interval_s)},
     {"--metrics-addr", "HOST:PORT",
-     "serve Prometheus /metrics and live CPU profiles\n"
+     "serve Prometheus /metrics, /healthz, /readyz and live CPU profiles\n"
      "(/debug/pprof/profile?seconds=N) on a second listener;\n"
      "no authentication: bind it to loopback or a private interface only",
      Kind::HostPort, 0, 65535, "off", [](const Config& c) { return c.metrics_port < 0 ? std::string() : c.metrics_host; },

@@ -182,7 +182,37 @@ TEST_CASE("each listener answers only its own routes") {
     CHECK(r->status == 501);
 #endif
   }
-  CHECK(s.server.stats().responses[hiserve::status_slot(404)] == 2);  // the public ones only
+  CHECK(fetch(pub, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")->status == 404);
+  CHECK(s.server.stats().responses[hiserve::status_slot(404)] == 3);  // the public ones only
+  const auto health = fetch(ops, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(health->body == "ok\n");
+  const auto ready = fetch(ops, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  CHECK(ready->body == "ready\n");
+}
+
+TEST_CASE("/readyz says draining while a graceful stop finishes the request under way") {
+  RunningServer s(ops_config());
+  Client c(s.port());
+  REQUIRE(c.send("GET /hi HTTP/1.1\r\nHost: x\r\n"));  // a head under way holds the stop open
+  CHECK(eventually([&] { return s.server.stats().open_connections == 1; }));
+  s.server.stop();
+  std::optional<Response> ready;
+  CHECK(eventually([&] {
+    ready = fetch(s.server.metrics_port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    return ready && ready->status == 503;
+  }));
+  REQUIRE(ready);
+  CHECK(ready->body == "not ready: draining\n");
+  CHECK(fetch(s.server.metrics_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")->status == 200);
+  REQUIRE(c.send("\r\n"));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->header("connection") == "close");
 }
 
 TEST_CASE("hostile input: the same answers on the metrics port as on the public port") {

@@ -68,9 +68,15 @@ TEST_CASE("three instances on one Redis: every number once, through a kill -9 an
   MESSAGE(numbers.size() << " numbers from 3 instances, " << clients.unavailable() << " answered 503 while Redis stalled");
 }
 
-TEST_CASE("a Redis not up at start is waited for, with 503s meanwhile") {
+TEST_CASE("a Redis not up at start is waited for, with 503s meanwhile; /readyz follows the store") {
   const int port = test::free_port();
-  test::Hiserve h({"--counter", "redis://127.0.0.1:" + std::to_string(port), "--threads", "1"});
+  test::Hiserve h({"--counter", "redis://127.0.0.1:" + std::to_string(port), "--counter-block", "5", "--threads", "1",
+                   "--metrics-addr", "127.0.0.1:0"});
+  auto readyz = [&] {
+    const auto r = test::fetch(h.metrics_port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    return r ? std::to_string(r->status) + " " + r->body : std::string("no answer");
+  };
+  CHECK(readyz() == "503 not ready: starting\n");  // no lease yet
   auto r = test::fetch(h.port, "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n");
   REQUIRE(r);
   CHECK(r->status == 503);
@@ -86,4 +92,18 @@ TEST_CASE("a Redis not up at start is waited for, with 503s meanwhile") {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(served);
+  CHECK(readyz() == "200 ready\n");
+  // Redis stalls: once the leased numbers are used up, no visitor can be served.
+  redis.signal(SIGSTOP);
+  int status = 200;
+  for (int i = 0; i < 2000 && status == 200; ++i) status = test::fetch(h.port, "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n")->status;
+  CHECK(status == 503);
+  CHECK(readyz() == "503 not ready: counter store down\n");
+  redis.signal(SIGCONT);
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    ready = readyz() == "200 ready\n";
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(ready);
 }

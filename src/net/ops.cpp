@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <cstdio>
 #include <cstdlib>
 
 #include "hiserve/alloc.hpp"
@@ -20,7 +21,7 @@
 namespace hiserve {
 namespace {
 
-enum Handler : std::uint8_t { kMetrics, kProfile, kNotFound };
+enum Handler : std::uint8_t { kMetrics, kProfile, kHealth, kReady, kNotFound };
 
 constexpr std::string_view kNotFoundText = "404 page not found\n";
 constexpr std::string_view kProfileType = "application/octet-stream";
@@ -32,7 +33,11 @@ Plan plan_ops(const RequestHead& head, Arena&) {
   // Any method, as promhttp and net/http/pprof allow; neither reads a body (so, as in
   // Go, Expect: 100-continue gets the answer at once and the connection closes).
   const std::string_view path = head.target.path;
-  plan.handler = path == "/metrics" ? kMetrics : path == "/debug/pprof/profile" ? kProfile : kNotFound;
+  plan.handler = path == "/metrics"               ? kMetrics
+                 : path == "/debug/pprof/profile" ? kProfile
+                 : path == "/healthz"             ? kHealth
+                 : path == "/readyz"              ? kReady
+                                                  : kNotFound;
   return plan;
 }
 
@@ -78,6 +83,8 @@ Served Ops::serve(const Request& req, const Plan& plan, ConnHeader conn, const S
   switch (plan.handler) {
     case kMetrics: return Served::now(ops.serve_metrics(head_only, conn, *ctx.date, out));
     case kProfile: return ops.serve_profile(req, conn, ctx, out);
+    case kHealth: return Served::now(write_text(out, 200, "ok\n", conn, head_only, *ctx.date));  // this loop runs
+    case kReady: return Served::now(ops.serve_ready(head_only, conn, *ctx.date, out));
     default: return Served::now(write_text(out, 404, kNotFoundText, conn, head_only, *ctx.date));
   }
 }
@@ -89,6 +96,14 @@ int Ops::serve_metrics(bool head_only, ConnHeader conn, const DateCache& date, O
   if (n == 0) return write_text(out, 500, "metrics text over its buffer\n", conn, head_only, date);
   write_response(out, {200, kMetricsContentType, false, n, conn}, {text_.get(), n}, head_only, date);
   return 200;
+}
+
+int Ops::serve_ready(bool head_only, ConnHeader conn, const DateCache& date, OutBuf& out) {
+  const Readiness r = server_.readiness();
+  if (r == Readiness::Ready) return write_text(out, 200, "ready\n", conn, head_only, date);
+  char text[64];
+  const int n = std::snprintf(text, sizeof text, "not ready: %s\n", readiness_text(r));
+  return write_text(out, 503, {text, static_cast<std::size_t>(n)}, conn, head_only, date);
 }
 
 Served Ops::serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out) {

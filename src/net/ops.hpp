@@ -1,5 +1,5 @@
 // The metrics listener's application (docs/operations.md): GET /metrics renders the
-// server's figures in Prometheus text format; GET /debug/pprof/profile?seconds=N runs
+// server's figures in Prometheus text format; /healthz and /readyz answer probes; GET /debug/pprof/profile?seconds=N runs
 // gperftools' CPU profiler over the whole process (every loop thread) for N seconds
 // and answers from a timer on the metrics loop, so no loop blocks meanwhile. One
 // profile at a time. Everything here runs on the metrics loop's thread.
@@ -37,6 +37,8 @@ class Ops {
   // Graceful stop: a running profile ends now and answers with what it has.
   static void drain(void* ops) noexcept;
   int serve_metrics(bool head_only, ConnHeader conn, const DateCache& date, OutBuf& out);
+  // /readyz: 200 "ready", or 503 "not ready: REASON" (Server::readiness).
+  int serve_ready(bool head_only, ConnHeader conn, const DateCache& date, OutBuf& out);
   Served serve_profile(const Request& req, ConnHeader conn, const ServeContext& ctx, OutBuf& out);
   static void on_timer(uv_timer_t* t) noexcept;
   // Stops the profiler and answers the waiting connection, if any.

@@ -80,17 +80,37 @@ int Server::port() const noexcept { return public_->port() < 0 ? 0 : public_->po
 int Server::metrics_port() const noexcept { return metrics_->port(); }
 
 void Server::stop() noexcept {
+  draining_ = true;
   public_->stop();
-  metrics_->stop();
 }
 
 void Server::wait() noexcept {
+  // The metrics listener outlives the public one's drain, so probes see "draining".
   public_->join();
+  metrics_->stop();
   metrics_->join();
   if (store_) store_->stop();
 }
 
 StoreStatus Server::store_status() const noexcept { return store_ ? store_->status() : StoreStatus{}; }
+
+Readiness Server::readiness() const noexcept {
+  if (draining_) return Readiness::Draining;
+  if (!started_) return Readiness::Starting;
+  const StoreStatus s = store_status();
+  if (s.leases == 0) return Readiness::Starting;
+  return s.left > 0 ? Readiness::Ready : Readiness::StoreDown;
+}
+
+const char* readiness_text(Readiness r) noexcept {
+  switch (r) {
+    case Readiness::Ready: return "ready";
+    case Readiness::Starting: return "starting";
+    case Readiness::Draining: return "draining";
+    case Readiness::StoreDown: return "counter store down";
+  }
+  return "starting";
+}
 
 Stats Server::stats() const noexcept {
   Stats s{};

@@ -16,6 +16,16 @@
 namespace hiserve {
 
 class AccessLogFile;
+
+// Whether the server can take a visitor now: the one truth /readyz reads.
+enum class Readiness : std::uint8_t {
+  Ready,      // the public listeners accept and a visitor number can be handed out now
+  Starting,   // not yet: the loops are coming up, or the store has not leased yet
+  Draining,   // stopping (SIGTERM): no new work
+  StoreDown,  // the store leased before, and no leased number is left now
+};
+// "ready", or why not: "starting", "draining", "counter store down".
+const char* readiness_text(Readiness r) noexcept;
 class ListenerGroup;
 class Ops;
 
@@ -37,8 +47,9 @@ class Server {
   // Stops accepting, lets in-flight responses finish, closes idle connections; returns
   // at once. Thread-safe; a second call does nothing.
   void stop() noexcept;
-  // Blocks until every loop thread has exited, then stops the visitor store (a file
-  // store records the exact next number).
+  // Blocks until every public loop has exited, then stops the metrics listener (which
+  // answers /readyz "draining" meanwhile) and the visitor store (a file store records
+  // the exact next number).
   void wait() noexcept;
   // Reopens the access log by its path, then has every loop write out its lines
   // (SIGUSR1). false with a one-line *error if the old file had to be kept.
@@ -55,6 +66,8 @@ class Server {
   // requests are not in them).
   Stats stats() const noexcept;
   StoreStatus store_status() const noexcept;
+  // Thread-safe.
+  Readiness readiness() const noexcept;
   // The counter the loops take visitor numbers from (after start()).
   LeasedCounter& visitors() noexcept { return store_->counter(); }
   const Config& config() const noexcept { return config_; }
@@ -67,7 +80,8 @@ class Server {
   // The metrics listener: its routes and its loop.
   std::unique_ptr<Ops> ops_;
   std::unique_ptr<ListenerGroup> metrics_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace hiserve
