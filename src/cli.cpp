@@ -276,11 +276,26 @@ std::string man_page() {
   return m;
 }
 
+std::string one_line(std::string_view msg) {
+  std::string out;
+  for (unsigned char c : msg) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 CliResult parse_cli(int argc, const char* const* argv) {
   CliResult r;
-  auto fail = [&r](std::string msg) {
+  auto fail = [&r](const std::string& msg) {
     r.action = CliResult::Action::Error;
-    r.error = std::move(msg);
+    r.error = one_line(msg);
     return r;
   };
   for (int i = 1; i < argc; ++i) {

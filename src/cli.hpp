@@ -2,6 +2,7 @@
 // parser, --help and the man page hiserve(1) are all generated from.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "hiserve/config.hpp"
 
@@ -14,6 +15,9 @@ struct CliResult {
 };
 
 CliResult parse_cli(int argc, const char* const* argv);
+// msg with its control bytes as \xHH: an error that quotes what the user gave (a flag,
+// a path, a --counter value) stays one line on stderr.
+std::string one_line(std::string_view msg);
 // The --help text: every flag with its default.
 std::string usage();
 // "hiserve VERSION\n" (--version).

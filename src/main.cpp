@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   Server server(cli.config);
   std::string error;
   if (server.start(&error) != 0) {
-    std::fprintf(stderr, "hiserve: %s\n", error.c_str());
+    std::fprintf(stderr, "hiserve: %s\n", one_line(error).c_str());
     return 1;
   }
   // Logged once a signal would stop it gracefully: whoever reads the line may send one.

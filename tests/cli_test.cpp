@@ -116,3 +116,13 @@ TEST_CASE("the man page documents every flag --help does, with its range") {
     CHECK_MESSAGE(m.find(std::string(".It Fl \\-") + flag + (std::string(flag) == "version" || std::string(flag) == "help" ? "\n" : " Ar")) != std::string::npos, flag);
   CHECK(m.find("Accepted: 0 to 65535.") != std::string::npos);
 }
+
+TEST_CASE("an error quoting what the user gave stays one line: control bytes as \\xHH") {
+  const char* argv[] = {"hiserve", "--port", "1\n2", nullptr};
+  const CliResult r = parse_cli(3, argv);
+  REQUIRE(r.action == CliResult::Action::Error);
+  CHECK(r.error == "invalid value for --port: '1\\x0A2'");
+  const char* odd[] = {"hiserve", "--\x1b[31mred", nullptr};
+  CHECK(parse_cli(2, odd).error.find('\x1b') == std::string::npos);
+  CHECK(one_line("a\tb\x7f") == "a\\x09b\\x7F");
+}

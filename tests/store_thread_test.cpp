@@ -86,6 +86,18 @@ TEST_CASE("file store: created at 1, numbers durable before use, the exact next 
   CHECK(recorded_next(slurp(path)) == 31);
 }
 
+TEST_CASE("file store: no lease passes 2^62, so the count never wraps to numbers given before") {
+  test::TempDir dir;
+  const std::string path = dir.path + "/visitors";
+  std::string err;
+  CHECK_FALSE(open_store("file:" + path, &err, hiserve::kEveryNumber));  // 1 + 2^62 - 1 is the last
+  CHECK(err.find("the lease would pass 2^62") != std::string::npos);
+  CHECK(recorded_next(slurp(path)) == 1);  // nothing reserved
+  auto s = open_store("file:" + path, &err, hiserve::kEveryNumber - 1);
+  REQUIRE(s);
+  CHECK(recorded_next(slurp(path)) == hiserve::kEveryNumber);
+}
+
 TEST_CASE("file store: a second hiserve on the same file is refused while the first holds it") {
   test::TempDir dir;
   const std::string spec = "file:" + dir.path + "/visitors";

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "hiserve/counter.hpp"
+
 namespace hiserve {
 namespace {
 
@@ -130,6 +132,9 @@ std::unique_ptr<FileStore> FileStore::open(const std::string& path, std::string*
     }
   }
   if (!found) return fail("corrupt: neither record is whole");
+  // Past the last number hiserve hands out a lease would wrap around to numbers
+  // already given.
+  if (s->next_ > kEveryNumber) return fail("corrupt: its mark is past 2^62, the last visitor number");
   return s;
 }
 
@@ -148,6 +153,7 @@ int FileStore::write_record(std::uint64_t next) noexcept {
 
 void FileStore::reserve(std::uint64_t size, Done done, void* ctx) {
   const std::uint64_t base = next_;
+  if (size > kEveryNumber - base) return done(ctx, false, 0, 0, "the lease would pass 2^62, the last visitor number");
   if (int err = write_record(base + size)) return done(ctx, false, 0, 0, std::strerror(err));
   next_ = base + size;
   done(ctx, true, base, size, nullptr);
