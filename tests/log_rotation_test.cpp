@@ -105,6 +105,7 @@ TEST_CASE("logrotate, forced 5 times under load: every 200 has its line, and no 
   CHECK(bad == 0);
   CHECK(twos == ok);
   CHECK(lines == ok);
+  MESSAGE(ok << " 200s through 5 rotations; " << lines << " lines in 6 files, every one whole");
 }
 
 TEST_CASE("a full disk: serving goes on, dropped lines are counted, stderr hears of it once") {
