@@ -208,6 +208,9 @@ TEST_CASE("/readyz says draining while a graceful stop finishes the request unde
   REQUIRE(ready);
   CHECK(ready->body == "not ready: draining\n");
   CHECK(fetch(s.server.metrics_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")->status == 200);
+  // /readyz changes at stop(); the loops learn of it a moment later, and close their
+  // listeners when they do.
+  CHECK(eventually([&] { return !Client(s.port()).connected(); }));
   REQUIRE(c.send("\r\n"));
   const auto r = c.read_response();
   REQUIRE(r);

@@ -43,6 +43,49 @@ std::string query(int prometheus_port, const std::string& promql) {
   return m[1];
 }
 
+}  // namespace
+
+TEST_CASE("a real Prometheus server scrapes /metrics: hiserve_requests_total is what was sent") {
+  Hiserve h({"--threads", "2", "--counter", "memory", "--metrics-addr", "127.0.0.1:0"});
+  TempDir dir;
+  std::ofstream(dir.path + "/prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                                                 "scrape_configs:\n  - job_name: hiserve\n    static_configs:\n"
+                                                 "      - targets: ['127.0.0.1:"
+                                              << h.metrics_port << "']\n";
+  const int port = free_port();
+  Process prometheus({"prometheus", "--config.file=" + dir.path + "/prometheus.yml",
+                      "--storage.tsdb.path=" + dir.path + "/data", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                      "--log.level=error"});
+  // 40 answered 200, 10 404, 7 400.
+  Client c(h.port);
+  for (int i = 0; i < 57; ++i) {
+    const char* target = i < 40 ? "/hi?color=red" : i < 50 ? "/nope" : "/hi?color=%3C";
+    REQUIRE(c.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(c.read_response());
+  }
+  // Prometheus starts, then scrapes every second: wait (at most 30 s) for the sample.
+  std::string total, not_found, up;
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    total = query(port, "sum(hiserve_requests_total)");
+    if (total == "57") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(total == "57");
+  CHECK(query(port, "hiserve_requests_total{code=\"404\"}") == "10");
+  CHECK(query(port, "hiserve_requests_total{code=\"400\"}") == "7");
+  CHECK(query(port, "hiserve_visitors_total") == "40");
+  CHECK(query(port, "up{job=\"hiserve\"}") == "1");
+  prometheus.signal(SIGTERM);
+  prometheus.wait();
+  h.proc.signal(SIGTERM);
+  CHECK(h.proc.wait() == 0);
+}
+
+#ifdef HISERVE_PROFILER
+
+namespace {
+
 // CPU seconds each thread of pid has used, by thread name (/proc/PID/task/TID/stat).
 std::map<std::string, double> thread_cpu(pid_t pid) {
   std::map<std::string, double> cpu;
@@ -120,45 +163,6 @@ double percentile(const std::vector<double>& sorted, double p) {
 }
 
 }  // namespace
-
-TEST_CASE("a real Prometheus server scrapes /metrics: hiserve_requests_total is what was sent") {
-  Hiserve h({"--threads", "2", "--counter", "memory", "--metrics-addr", "127.0.0.1:0"});
-  TempDir dir;
-  std::ofstream(dir.path + "/prometheus.yml") << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                                                 "scrape_configs:\n  - job_name: hiserve\n    static_configs:\n"
-                                                 "      - targets: ['127.0.0.1:"
-                                              << h.metrics_port << "']\n";
-  const int port = free_port();
-  Process prometheus({"prometheus", "--config.file=" + dir.path + "/prometheus.yml",
-                      "--storage.tsdb.path=" + dir.path + "/data", "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                      "--log.level=error"});
-  // 40 answered 200, 10 404, 7 400.
-  Client c(h.port);
-  for (int i = 0; i < 57; ++i) {
-    const char* target = i < 40 ? "/hi?color=red" : i < 50 ? "/nope" : "/hi?color=%3C";
-    REQUIRE(c.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n"));
-    REQUIRE(c.read_response());
-  }
-  // Prometheus starts, then scrapes every second: wait (at most 30 s) for the sample.
-  std::string total, not_found, up;
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (Clock::now() < deadline) {
-    total = query(port, "sum(hiserve_requests_total)");
-    if (total == "57") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  CHECK(total == "57");
-  CHECK(query(port, "hiserve_requests_total{code=\"404\"}") == "10");
-  CHECK(query(port, "hiserve_requests_total{code=\"400\"}") == "7");
-  CHECK(query(port, "hiserve_visitors_total") == "40");
-  CHECK(query(port, "up{job=\"hiserve\"}") == "1");
-  prometheus.signal(SIGTERM);
-  prometheus.wait();
-  h.proc.signal(SIGTERM);
-  CHECK(h.proc.wait() == 0);
-}
-
-#ifdef HISERVE_PROFILER
 
 TEST_CASE("a live CPU profile: every loop sampled, others served meanwhile, one at a time") {
   Hiserve h({"--threads", "2", "--counter", "memory", "--metrics-addr", "127.0.0.1:0"});

@@ -47,6 +47,7 @@ int write_text(OutBuf& out, int status, std::string_view text, ConnHeader conn, 
   return status;
 }
 
+#ifdef HISERVE_PROFILER
 // `seconds` from the query: kDefaultSeconds when absent, 0 when not an integer in
 // 1..kMaxSeconds.
 int profile_seconds(const Request& req, Arena& arena) {
@@ -60,6 +61,7 @@ int profile_seconds(const Request& req, Arena& arena) {
   }
   return n >= 1 && n <= kMaxSeconds ? n : 0;
 }
+#endif
 
 }  // namespace
 
