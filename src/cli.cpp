@@ -212,7 +212,8 @@ std::string usage() {
        "  --help                  this text\n"
        "\n"
        "Flags take --flag value or --flag=value. SIGINT/SIGTERM stop gracefully;\n"
-       "SIGUSR1 reopens the access log.\n";
+       "SIGUSR1 reopens the access log; SIGUSR2 upgrades: the binary at this one's path\n"
+       "takes over the sockets and the count, with no request dropped.\n";
   return u;
 }
 
@@ -263,6 +264,14 @@ std::string man_page() {
        "reopen the access log by its path (after\n"
        ".Xr logrotate 8\n"
        "has renamed it) and write the buffered lines to the new file.\n"
+       ".It Dv SIGUSR2\n"
+       "upgrade: start the binary now at the path this one was started from, with the same\n"
+       "flags, and hand it every listening socket and the visitor count; once it is ready,\n"
+       "stop accepting, finish the responses under way and exit 0.\n"
+       "If it fails (not executable, exits, not ready within 10 s), one line says why and\n"
+       "this process goes on serving.\n"
+       ".Ic systemctl reload hiserve\n"
+       "sends it.\n"
        ".El\n"
        ".Sh EXIT STATUS\n"
        "0 after a graceful stop, 1 when the server cannot start, 2 for a bad flag.\n"

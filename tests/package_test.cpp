@@ -50,6 +50,15 @@ TEST_CASE("dpkg-buildpackage builds a .deb whose binary serves /hi") {
                            "./etc/logrotate.d/hiserve", "./usr/share/doc/hiserve/copyright", "./usr/share/doc/hiserve/docs/behaviour.md"})
     CHECK_MESSAGE(contents.find(std::string(path)) != std::string::npos, path);
 
+  // An upgrade reloads (a handover) instead of stopping and starting: no refused connection.
+  const std::string control = dir.path + "/control";
+  REQUIRE(run_shell("dpkg-deb -e " + deb + ".deb " + control, &status).empty());
+  const std::string postinst = run_shell("cat " + control + "/postinst"), prerm = run_shell("cat " + control + "/prerm");
+  CHECK(postinst.find("deb-systemd-invoke reload hiserve.service") != std::string::npos);
+  CHECK(postinst.find("restart") == std::string::npos);
+  CHECK(prerm.find("\"$1\" = remove") != std::string::npos);  // stops only at removal
+  CHECK(prerm.find("upgrade") == std::string::npos);
+
   const std::string root = dir.path + "/root";
   REQUIRE(run_shell("dpkg -x " + deb + ".deb " + root, &status).empty());
   REQUIRE(status == 0);

@@ -97,8 +97,8 @@ int Process::wait() {
   return status;
 }
 
-Hiserve::Hiserve(const std::vector<std::string>& args) : proc([&] {
-  std::vector<std::string> argv = {HISERVE_BINARY, "--port", "0"};
+Hiserve::Hiserve(const std::vector<std::string>& args, const std::string& binary) : proc([&] {
+  std::vector<std::string> argv = {binary.empty() ? HISERVE_BINARY : binary, "--port", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }()) {

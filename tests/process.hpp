@@ -34,13 +34,14 @@ class Process {
   bool reaped_ = false;
 };
 
-// hiserve (the binary this build made) with --port 0 and args, once it says which
-// port it listens on (and, given --metrics-addr as a separate argument, its metrics port).
+// hiserve (the binary this build made, or `binary`) with --port 0 and args, once it
+// says which port it listens on (and, given --metrics-addr as a separate argument, its
+// metrics port).
 struct Hiserve {
   Process proc;
   int port = 0;
   int metrics_port = -1;
-  explicit Hiserve(const std::vector<std::string>& args);
+  explicit Hiserve(const std::vector<std::string>& args, const std::string& binary = "");
 };
 
 // redis-server on a free loopback port, its files in a fresh temporary directory.

@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -112,6 +114,37 @@ TEST_CASE("systemd readiness: READY=1 once the port answers, STOPPING=1 at a gra
   CHECK(sd.next(500).empty());  // built without libsystemd: nothing is sent
 #endif
   CHECK(h.proc.wait() == 0);
+}
+
+TEST_CASE("systemd readiness across an upgrade: the new process says MAINPID= and READY=1, the old one nothing") {
+  // The new process becomes this test's child when the old one exits, to be waited for.
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  NotifySocket sd;
+  TempDir dir;
+  const std::string pid_file = dir.path + "/hiserve.pid";
+  Hiserve h({"--counter", "memory", "--pid-file", pid_file});
+#ifdef HISERVE_SYSTEMD
+  CHECK(sd.next(5000) == "READY=1");
+#endif
+  h.proc.signal(SIGUSR2);
+  CHECK(h.proc.wait() == 0);
+  std::ifstream in(pid_file);
+  pid_t next = 0;
+  in >> next;
+  REQUIRE(next > 0);
+  CHECK(next != h.proc.pid());
+#ifdef HISERVE_SYSTEMD
+  CHECK(sd.next(5000) == "MAINPID=" + std::to_string(next) + "\nREADY=1");
+  CHECK(sd.next(200).empty());  // no STOPPING=1 from the old process: the service goes on
+#endif
+  CHECK(fetch(h.port, "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n")->status == 200);
+  REQUIRE(kill(next, SIGTERM) == 0);
+#ifdef HISERVE_SYSTEMD
+  CHECK(sd.next(5000) == "STOPPING=1");
+#endif
+  int status = -1;
+  CHECK(waitpid(next, &status, 0) == next);
+  CHECK(status == 0);
 }
 
 TEST_CASE("meson install: the binary, hiserve(1) and a unit systemd-analyze finds nothing wrong with") {

@@ -37,8 +37,16 @@ void set_port(sockaddr_storage& ss, int port) noexcept {
   else reinterpret_cast<sockaddr_in&>(ss).sin_port = p;
 }
 
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
+  if (a.ss_family != b.ss_family || port_of(a) != port_of(b)) return false;
+  if (a.ss_family == AF_INET6)
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr,
+                       sizeof(in6_addr)) == 0;
+  return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+}
+
 int listen_addresses(const char* flag, const std::string& host, int port, std::vector<sockaddr_storage>* out,
-                     std::string* error) {
+                     std::string* error, const std::vector<sockaddr_storage>& held) {
   const std::string where = host + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -65,7 +73,10 @@ int listen_addresses(const char* flag, const std::string& host, int port, std::v
   int last = UV_EADDRNOTAVAIL;
   for (const sockaddr_storage& ss : found) {
     // As the listener will: IPv6 alone beside other addresses (Worker::listen).
-    const int r = probe(ss, found.size() > 1 && ss.ss_family == AF_INET6);
+    sockaddr_storage at = ss;
+    if (port == 0 && !held.empty()) set_port(at, port_of(held[0]));  // port 0: the one the old process got
+    const bool handed = std::any_of(held.begin(), held.end(), [&](const sockaddr_storage& h) { return same_address(h, at); });
+    const int r = handed ? 0 : probe(ss, found.size() > 1 && ss.ss_family == AF_INET6);
     if (r == 0) {
       out->push_back(ss);
     } else if (r == UV_EADDRNOTAVAIL || r == UV_EAFNOSUPPORT) {

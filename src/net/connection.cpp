@@ -112,7 +112,12 @@ void Connection::destroy() noexcept {
 }
 
 void Connection::stop() noexcept {
-  if (state_ == State::Reading && !in_request() && out_.empty()) return close();
+  // A connection not yet answered is one a client opened to send a request: closing it
+  // would fail that request (a client resends only on a reused connection, RFC 9112
+  // section 9.3.1). It gets its answer, with Connection: close, within the header
+  // timeout and the grace period; a keep-alive connection between requests closes now.
+  const std::uint64_t answered = session_ ? session_->responses() : memo_.responses;
+  if (state_ == State::Reading && !in_request() && out_.empty() && answered > 0) return close();
   if (session_) session_->close_after_response();
   else memo_.close_requested = true;
 }

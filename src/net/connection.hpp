@@ -27,7 +27,8 @@ class Connection {
   void start() noexcept;
   // Closes now (RST if unread data is pending); idempotent.
   void close() noexcept;
-  // Graceful stop: idle connections close now, busy ones after their response.
+  // Graceful stop: keep-alive connections between requests close now, the others
+  // after their next response.
   void stop() noexcept;
   // The loop's worker: its uv_loop_t's data, so no connection stores it again.
   Worker* worker() const noexcept { return static_cast<Worker*>(tcp_.loop->data); }

@@ -35,9 +35,14 @@ class ListenerGroup {
   ListenerGroup(const ListenerGroup&) = delete;
   ListenerGroup& operator=(const ListenerGroup&) = delete;
 
-  // Resolves the spec's addresses and opens each loop listening on all of them. 0, or
-  // a negative code with a one-line *error (then nothing of the group is left open).
-  int open(const Config& config, LeasedCounter& visitors, const GroupSpec& spec, std::string* error);
+  // Resolves the spec's addresses and opens each loop listening on all of them: on
+  // sockets of its own, or on `handed` (an upgrade's, loop by loop, address by address),
+  // which must be what the spec resolves to now. 0, or a negative code with a one-line
+  // *error (then nothing of the group is left open).
+  int open(const Config& config, LeasedCounter& visitors, const GroupSpec& spec, std::string* error,
+           const std::vector<int>* handed = nullptr);
+  // Every listening socket's fd, loop by loop (what an upgrade hands over).
+  std::vector<int> listener_fds() const;
   // The port every listener of the group is bound to; -1 before open().
   int port() const noexcept { return port_; }
   Worker& loop(std::size_t i) noexcept { return *loops_[i]; }

@@ -66,9 +66,20 @@ int Worker::open_loop() noexcept {
   return uv_timer_start(&tick_, on_tick, tick, tick);
 }
 
-int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept {
+int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const int* handed, const char** what) noexcept {
   listeners_ = std::make_unique<uv_tcp_t[]>(count);
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = 0; i < count && handed; ++i) {
+    uv_tcp_t* l = &listeners_[i];
+    *what = "socket";
+    if (int r = uv_tcp_init(&loop_, l)) return r;
+    ++nlisteners_;
+    l->data = this;
+    *what = "handed socket";
+    if (int r = uv_tcp_open(l, handed[i])) return r;
+    *what = "listen";
+    if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(l), kBacklog, on_connection)) return r;
+  }
+  for (std::size_t i = 0; i < count && !handed; ++i) {
     sockaddr_storage ss = addrs[i];
     if (i > 0 && port_of(ss) == 0) set_port(ss, bound_port());  // port 0: the first one's, everywhere
     const auto* addr = reinterpret_cast<const sockaddr*>(&ss);
@@ -91,6 +102,13 @@ int Worker::listen(const sockaddr_storage* addrs, std::size_t count, const char*
     if (int r = uv_listen(reinterpret_cast<uv_stream_t*>(l), kBacklog, on_connection)) return r;
   }
   return 0;
+}
+
+void Worker::listener_fds(std::vector<int>* out) const noexcept {
+  for (std::size_t i = 0; i < nlisteners_; ++i) {
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&listeners_[i]), &fd) == 0) out->push_back(fd);
+  }
 }
 
 int Worker::bound_port() const noexcept {

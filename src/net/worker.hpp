@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "connection.hpp"
 #include "hiserve/access_log.hpp"
@@ -50,8 +51,12 @@ class Worker {
   // Sets up the loop and its timers; 0 or a libuv error.
   int open_loop() noexcept;
   // After open_loop(): listens on each address (all with one port; port 0 takes the
-  // first one's); 0 or a libuv error (*what says which step).
-  int listen(const sockaddr_storage* addrs, std::size_t count, const char** what) noexcept;
+  // first one's), or with `handed` (count fds), on the listening sockets an upgrading
+  // hiserve handed over, bound to those addresses; 0 or a libuv error (*what says
+  // which step).
+  int listen(const sockaddr_storage* addrs, std::size_t count, const int* handed, const char** what) noexcept;
+  // The listening sockets' fds, appended to out (what an upgrade hands over).
+  void listener_fds(std::vector<int>* out) const noexcept;
   // Bound port of this worker's listeners, or -1.
   int bound_port() const noexcept;
   // Runs the loop on a thread of its own.

@@ -32,6 +32,14 @@ class CounterStore {
   virtual void release(std::uint64_t /*next*/) noexcept {}
   // Closes what attach() opened; a pending reservation fails.
   virtual void detach() noexcept {}
+  // What an upgrade hands the new process: the open file whose lock it holds (-1:
+  // none), and the first number never reserved where only this process knows it
+  // (memory's; 0 elsewhere).
+  virtual int handover_fd() const noexcept { return -1; }
+  virtual std::uint64_t next_unreserved() const noexcept { return 0; }
+  // In an upgrade's new process, once the old one has stopped reserving: reserve above
+  // everything it reserved (a file re-reads its mark; memory goes on from `next`).
+  virtual void resync(std::uint64_t /*next*/) noexcept {}
 };
 
 }  // namespace hiserve

@@ -111,31 +111,57 @@ std::unique_ptr<FileStore> FileStore::open(const std::string& path, std::string*
     fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   }
   if (fd < 0) return fail(std::string("cannot open: ") + std::strerror(errno));
+  return load(fd, name, error);
+}
+
+std::unique_ptr<FileStore> FileStore::adopt(int fd, const std::string& path, std::string* error) {
+  return load(fd, "file:" + path, error);
+}
+
+std::unique_ptr<FileStore> FileStore::load(int fd, const std::string& name, std::string* error) {
+  auto fail = [&](const std::string& why) {
+    *error = name + ": " + why;
+    return nullptr;
+  };
   std::unique_ptr<FileStore> s(new FileStore(fd, name));
+  // A handed-over fd shares its open file description, and so the lock, with the old
+  // process's: this succeeds there and nowhere else.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     return fail(errno == EWOULDBLOCK ? "in use by another hiserve (it holds the file's lock)"
                                      : std::string("cannot lock: ") + std::strerror(errno));
   }
+  const std::string why = s->read_newest();
+  if (!why.empty()) return fail(why);
+  return s;
+}
+
+std::string FileStore::read_newest() noexcept {
   char content[kFileSize + 1];
-  const ssize_t n = ::pread(fd, content, sizeof content, 0);
-  if (n < 0) return fail(std::string("cannot read: ") + std::strerror(errno));
-  if (n == 0) return fail("empty: not a hiserve counter file (hiserve creates its file whole)");
-  if (static_cast<std::size_t>(n) < kLine || std::memcmp(content, kHeader, kLine) != 0)
-    return fail("not a hiserve counter file");
-  if (static_cast<std::size_t>(n) != kFileSize) return fail("corrupt: " + std::to_string(n) + " bytes, not 192");
+  const ssize_t n = ::pread(fd_, content, sizeof content, 0);
+  if (n < 0) return std::string("cannot read: ") + std::strerror(errno);
+  if (n == 0) return "empty: not a hiserve counter file (hiserve creates its file whole)";
+  if (static_cast<std::size_t>(n) < kLine || std::memcmp(content, kHeader, kLine) != 0) return "not a hiserve counter file";
+  if (static_cast<std::size_t>(n) != kFileSize) return "corrupt: " + std::to_string(n) + " bytes, not 192";
   bool found = false;
   for (int slot = 0; slot < 2; ++slot) {
     std::uint64_t next = 0, seq = 0;
-    if (parse_record(content + kLine * (1 + slot), &next, &seq) && (!found || seq > s->seq_)) {
+    if (parse_record(content + kLine * (1 + slot), &next, &seq) && (!found || seq > seq_)) {
       found = true;
-      s->next_ = next, s->seq_ = seq, s->newest_slot_ = slot;
+      next_ = next, seq_ = seq, newest_slot_ = slot;
     }
   }
-  if (!found) return fail("corrupt: neither record is whole");
+  if (!found) return "corrupt: neither record is whole";
   // Past the last number hiserve hands out a lease would wrap around to numbers
   // already given.
-  if (s->next_ > kEveryNumber) return fail("corrupt: its mark is past 2^62, the last visitor number");
-  return s;
+  if (next_ > kEveryNumber) return "corrupt: its mark is past 2^62, the last visitor number";
+  return "";
+}
+
+void FileStore::resync(std::uint64_t) noexcept {
+  const std::uint64_t mine = next_, my_seq = seq_;
+  const int my_slot = newest_slot_;
+  if (!read_newest().empty() || seq_ < my_seq) next_ = mine, seq_ = my_seq, newest_slot_ = my_slot;
+  if (next_ < mine) next_ = mine;
 }
 
 FileStore::~FileStore() { ::close(fd_); }

@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "file_store.hpp"
@@ -46,8 +49,16 @@ class StoreLoop final : public StoreThread {
   }
   ~StoreLoop() override { stop(); }
 
-  // A synchronous store reserves its first lease here, before any listener.
-  bool reserve_first(std::string* error) {
+  // A synchronous store reserves its first lease here, before any listener; an
+  // upgrade's new process serves the lease the old one reserved for it, and reserves
+  // nothing until resume().
+  bool reserve_first(std::string* error, const StoreHandover* from) {
+    if (from && from->lease_size > 0) {
+      counter_.install(from->lease_base, from->lease_size);
+      up_.store(true);
+      paused_ = true;
+      return true;
+    }
     if (!store_->synchronous()) return true;
     asked_at_ = Clock::now();
     store_->reserve(block_, on_reserved, this);
@@ -77,11 +88,45 @@ class StoreLoop final : public StoreThread {
       thread_.join();
       uv_loop_close(&loop_);
       running_ = false;
-    } else if (!stopped_ && counter_.leases() > 0) {
+    } else if (!stopped_ && !disowned_ && counter_.leases() > 0) {
       store_->release(counter_.next_unused());  // opened, never served
     }
     stopped_ = true;
   }
+
+  int handover_fd() const noexcept override { return store_->handover_fd(); }
+
+  StoreHandover lease_for_handover() noexcept override {
+    StoreHandover h{store_->handover_fd(), 0, 0};
+    if (!store_->synchronous()) return h;  // Redis: the new process reserves for itself
+    on_store_thread([&] {
+      auto done = [](void* ctx, bool ok, std::uint64_t base, std::uint64_t size, const char*) {
+        if (ok) static_cast<StoreHandover*>(ctx)->lease_base = base, static_cast<StoreHandover*>(ctx)->lease_size = size;
+      };
+      store_->reserve(block_, done, &h);
+    });
+    h.failed = h.lease_size == 0;
+    return h;
+  }
+
+  std::uint64_t pause() noexcept override {
+    std::uint64_t next = 0;
+    on_store_thread([&] {
+      paused_ = true;
+      next = store_->next_unreserved();
+    });
+    return next;
+  }
+
+  void resume(std::uint64_t memory_next) noexcept override {
+    on_store_thread([&] {
+      store_->resync(memory_next);
+      paused_ = false;
+    });
+    if (running_) uv_async_send(&wake_);  // the lease it serves may be half used by now
+  }
+
+  void disown() noexcept override { disowned_ = true; }
 
   StoreStatus status() const noexcept override {
     StoreStatus s;
@@ -99,12 +144,30 @@ class StoreLoop final : public StoreThread {
   }
 
  private:
+  // Runs fn on the store thread (here, before start()) and waits for it.
+  void on_store_thread(const std::function<void()>& fn) {
+    std::unique_lock lock(call_mu_);
+    if (!running_) return fn();
+    call_ = fn;
+    uv_async_send(&wake_);
+    call_cv_.wait(lock, [this] { return !call_; });
+  }
+
   // From a loop thread: the counter wants a lease.
   static void wake(void* self) { uv_async_send(&static_cast<StoreLoop*>(self)->wake_); }
 
   static void on_wake(uv_async_t* a) {
     auto& s = *static_cast<StoreLoop*>(a->data);
     if (s.stopping_.load()) return s.shut_down();
+    {
+      // Reservations are synchronous or callbacks on this thread: none is under way here.
+      std::lock_guard lock(s.call_mu_);
+      if (s.call_) {
+        s.call_();
+        s.call_ = nullptr;
+        s.call_cv_.notify_all();
+      }
+    }
     s.maybe_reserve();
   }
 
@@ -118,7 +181,7 @@ class StoreLoop final : public StoreThread {
     // A request only wakes the thread: the counter's state says whether a lease is due
     // (requests made while one was on its way are answered by it).
     counter_.take_refill_request();
-    if (busy_ || retrying_ || stopping_.load() || !counter_.needs_lease()) return;
+    if (busy_ || retrying_ || stopping_.load() || paused_ || !counter_.needs_lease()) return;
     busy_ = true;
     // Leases used up within a second double the block (up to kMaxBlockGrowth times); slow ones halve it.
     const Clock::time_point now = Clock::now();
@@ -165,7 +228,7 @@ class StoreLoop final : public StoreThread {
 
   void shut_down() {
     // The loops have stopped: what is not handed out is recorded, where it can be.
-    store_->release(counter_.next_unused());
+    if (!disowned_) store_->release(counter_.next_unused());
     store_->detach();
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&retry_), nullptr);
@@ -186,6 +249,12 @@ class StoreLoop final : public StoreThread {
   uv_timer_t retry_;
   std::thread thread_;
   bool running_ = false, stopped_ = false;
+  std::atomic<bool> disowned_{false};
+  // An upgrade's calls onto the store thread (on_store_thread), and its pause.
+  std::mutex call_mu_;
+  std::condition_variable call_cv_;
+  std::function<void()> call_;
+  bool paused_ = false;  // store-thread state
   // Read by any thread.
   std::atomic<bool> stopping_{false}, up_{false};
   std::atomic<std::uint64_t> outages_{0}, recoveries_{0}, block_now_{0}, refill_last_us_{0}, refill_worst_us_{0};
@@ -193,12 +262,14 @@ class StoreLoop final : public StoreThread {
 
 }  // namespace
 
-std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uint64_t block, std::string* error) {
+std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uint64_t block, std::string* error,
+                                               const StoreHandover* from) {
   std::unique_ptr<CounterStore> store;
   if (spec == "memory") {
     store = std::make_unique<MemoryStore>();
   } else if (spec.compare(0, 5, "file:") == 0) {
-    store = FileStore::open(spec.substr(5), error);
+    store = from && from->file_fd >= 0 ? FileStore::adopt(from->file_fd, spec.substr(5), error)
+                                       : FileStore::open(spec.substr(5), error);
   } else if (spec.compare(0, 8, "redis://") == 0) {
     store = RedisStore::parse(spec, error);
   } else {
@@ -206,7 +277,7 @@ std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uin
   }
   if (!store) return nullptr;
   auto thread = std::make_unique<StoreLoop>(std::move(store), block);
-  if (!thread->reserve_first(error)) return nullptr;
+  if (!thread->reserve_first(error, from)) return nullptr;
   return thread;
 }
 

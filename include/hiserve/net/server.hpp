@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hiserve/config.hpp"
 #include "hiserve/counter.hpp"
+#include "hiserve/net/handover.hpp"
 #include "hiserve/stats.hpp"
 #include "hiserve/store/store_thread.hpp"
 
@@ -21,13 +23,14 @@ class AccessLogFile;
 enum class Readiness : std::uint8_t {
   Ready,      // the public listeners accept and a visitor number can be handed out now
   Starting,   // not yet: the loops are coming up, or the store has not leased yet
-  Draining,   // stopping (SIGTERM): no new work
+  Draining,   // stopping (SIGTERM, or handed over to a new process): no new work
   StoreDown,  // the store leased before, and no leased number is left now
 };
 // "ready", or why not: "starting", "draining", "counter store down".
 const char* readiness_text(Readiness r) noexcept;
 class ListenerGroup;
 class Ops;
+class Upgrade;
 
 class Server {
  public:
@@ -38,8 +41,10 @@ class Server {
 
   // Opens the access log and the visitor store (before anything listens), binds every loop's listener (and
   // the metrics listener, when configured) and starts the loop threads. 0, or a
-  // negative code with a one-line explanation in *error.
-  int start(std::string* error);
+  // negative code with a one-line explanation in *error. With `from`, the listeners and
+  // the store are the ones an upgrading hiserve handed over, and the loops start
+  // accepting once a visitor number is leased.
+  int start(std::string* error, const Inherited* from = nullptr);
   // The port the listeners are bound to (the real one when Config::port was 0).
   int port() const noexcept;
   // The metrics listener's port, or -1 when it is off.
@@ -54,13 +59,17 @@ class Server {
   // Reopens the access log by its path, then has every loop write out its lines
   // (SIGUSR1). false with a one-line *error if the old file had to be kept.
   bool reopen_access_log(std::string* error);
-  // After start(): tells systemd READY=1 (Type=notify, when NOTIFY_SOCKET is set), blocks
-  // until SIGINT or SIGTERM (SIGUSR1 reopens the access log), logging Stats to stderr every config().stats_interval_s
-  // meanwhile, then tells systemd STOPPING=1, stops gracefully and waits for the loops.
-  // 0, or a negative libuv error code if the signal watchers could not be set up.
-  // on_ready (may be null) runs once SIGINT/SIGTERM are caught, before READY=1: a
-  // signal sent after it always stops gracefully.
-  int run_until_signal(void (*on_ready)(const Server&) = nullptr);
+  // After start(): writes the pid file and tells systemd READY=1 (Type=notify, when
+  // NOTIFY_SOCKET is set; with MAINPID= after an upgrade, whose old process hears
+  // "ready" too), then blocks until SIGINT or SIGTERM, or until an upgrade (SIGUSR2,
+  // which runs `launch` again) has handed everything over. Meanwhile SIGUSR1 reopens
+  // the access log and Stats go to stderr every config().stats_interval_s. Then it
+  // stops gracefully and waits for the loops (telling systemd STOPPING=1 and removing
+  // the pid file, unless it handed over). 0, or a negative libuv error code if the
+  // signal watchers could not be set up or the handed-over start never got ready.
+  // on_ready (may be null) runs once the signals are caught, before READY=1: a signal
+  // sent after it is always handled.
+  int run_until_signal(const Launch& launch, Inherited* from, void (*on_ready)(const Server&) = nullptr);
 
   // The public listener's figures, summed over its loops (the metrics listener's own
   // requests are not in them).
@@ -73,6 +82,16 @@ class Server {
   const Config& config() const noexcept { return config_; }
 
  private:
+  friend class Upgrade;  // the old process's half of an upgrade (src/net/upgrade.cpp)
+  // Every listening socket's fd: the public loops', then the metrics listener's.
+  std::vector<int> listener_fds(bool metrics) const;
+  int counter_fd() const noexcept;
+  StoreHandover lease_for_handover() noexcept;
+  std::uint64_t pause_store() noexcept;
+  // The new process serves: stop accepting (the sockets stay open there) and drain,
+  // leaving the store to it.
+  void hand_over() noexcept;
+
   Config config_;
   std::unique_ptr<AccessLogFile> access_log_;
   std::unique_ptr<StoreThread> store_;

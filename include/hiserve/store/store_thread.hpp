@@ -34,6 +34,15 @@ struct StoreStatus {
 #undef HISERVE_STATUS_FIELD
 };
 
+// What an upgrading hiserve hands its new process (docs/operations.md): the counter
+// file's open fd, whose lock comes with it, and a first lease it reserved for it (none
+// for Redis, where the new process reserves for itself from the start).
+struct StoreHandover {
+  int file_fd = -1;
+  std::uint64_t lease_base = 0, lease_size = 0;
+  bool failed = false;  // the store could not reserve that lease: no upgrade now
+};
+
 class StoreThread {
  public:
   virtual ~StoreThread() = default;
@@ -41,7 +50,10 @@ class StoreThread {
   // store: a file is read, locked and its first lease reserved (so the server starts
   // with numbers ready); a Redis URL is checked, and connected to later. nullptr and a
   // one-line *error when the spec is bad or the store refuses.
-  static std::unique_ptr<StoreThread> open(const std::string& spec, std::uint64_t block, std::string* error);
+  // With `from`, the store is the one an upgrading hiserve handed over: with a lease,
+  // the thread serves it and reserves nothing until resume().
+  static std::unique_ptr<StoreThread> open(const std::string& spec, std::uint64_t block, std::string* error,
+                                           const StoreHandover* from = nullptr);
 
   virtual LeasedCounter& counter() noexcept = 0;
   // Starts the thread that keeps leases coming (nothing for memory).
@@ -50,6 +62,20 @@ class StoreThread {
   // (a file), and joins the thread. Idempotent.
   virtual void stop() noexcept = 0;
   virtual StoreStatus status() const noexcept = 0;
+
+  // The upgrade's handover (docs/operations.md). In the old process: the store's fd
+  // and a lease reserved for the new process, not for this one (blocks for one
+  // reservation); then, once the new process serves, pause() stops reserving (after
+  // any reservation under way) and says where memory's reservations end (0 for the
+  // others), and disown() has stop() record nothing (the exact next it would write
+  // could roll the file back below the new process's leases).
+  virtual int handover_fd() const noexcept = 0;  // -1: none
+  virtual StoreHandover lease_for_handover() noexcept = 0;
+  virtual std::uint64_t pause() noexcept = 0;
+  virtual void disown() noexcept = 0;
+  // In the new process, once the old one has paused: reserves from here on, above
+  // everything the old process reserved (`memory_next`: where memory's ended).
+  virtual void resume(std::uint64_t memory_next) noexcept = 0;
 };
 
 }  // namespace hiserve
