@@ -55,7 +55,7 @@ TEST_CASE("dpkg-buildpackage builds a .deb whose binary serves /hi") {
   REQUIRE(run_shell("dpkg-deb -e " + deb + ".deb " + control, &status).empty());
   const std::string postinst = run_shell("cat " + control + "/postinst"), prerm = run_shell("cat " + control + "/prerm");
   CHECK(postinst.find("deb-systemd-invoke reload hiserve.service") != std::string::npos);
-  CHECK(postinst.find("restart") == std::string::npos);
+  CHECK(postinst.find("deb-systemd-invoke restart") == std::string::npos);
   CHECK(prerm.find("\"$1\" = remove") != std::string::npos);  // stops only at removal
   CHECK(prerm.find("upgrade") == std::string::npos);
 
