@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # The topology of hiserve on several machines, on one: a redis-server holding the
 # visitor count, N hiserve instances sharing it (--counter redis://...), and nginx in
-# front as the load balancer. Everything on loopback, in a temporary directory, stopped
-# on exit.
+# front as the load balancer. With --sentinel, Redis with failover instead: a master,
+# a replica and three sentinels (redis-sentinel), and the instances on
+# redis-sentinel://...?replicas=1. Everything on loopback, in a temporary directory,
+# stopped on exit.
 #
-#   scripts/cluster.sh [N]                  # N instances (default 3); Ctrl-C stops all
-#   scripts/cluster.sh --check REQUESTS [N] # drive REQUESTS requests through nginx and
-#                                           # check every visitor number is unique
+#   scripts/cluster.sh [--sentinel] [N]                  # N instances (default 3); Ctrl-C stops all
+#   scripts/cluster.sh [--sentinel] --check REQUESTS [N] # drive REQUESTS requests through
+#                                                        # nginx; every visitor number unique
 #
 # HISERVE=path/to/hiserve picks the binary (default build/hiserve).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=0
-if [ "${1:-}" = "--check" ]; then
-  check=$2
-  shift 2
-fi
+sentinel=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --check) check=$2; shift 2 ;;
+    --sentinel) sentinel=1; shift ;;
+    *) break ;;
+  esac
+done
 instances=${1:-3}
 hiserve=${HISERVE:-build/hiserve}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -27,7 +33,9 @@ cleanup() {
   wait 2>/dev/null || true
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+# A signal ends the script (a trap alone would run cleanup and carry on starting things).
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -44,13 +52,46 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --app
   --logfile "$work/redis.log" &
 pids+=($!)
 wait_port "$redis_port"
+counter="redis://127.0.0.1:$redis_port"
+what="redis-server on 127.0.0.1:$redis_port"
+
+if [ "$sentinel" = 1 ]; then
+  replica_port=$(free_port)
+  redis-server --port "$replica_port" --bind 127.0.0.1 --dir "$work" --dbfilename replica.rdb --save "" \
+    --appendonly no --logfile "$work/replica.log" --replicaof 127.0.0.1 "$redis_port" &
+  pids+=($!)
+  wait_port "$replica_port"
+  sentinels=""
+  for i in 1 2 3; do
+    port=$(free_port)
+    printf '%s\n' "port $port" "bind 127.0.0.1" "dir $work" "logfile $work/sentinel-$i.log" \
+      "sentinel monitor hiserve 127.0.0.1 $redis_port 2" "sentinel down-after-milliseconds hiserve 1000" \
+      "sentinel failover-timeout hiserve 5000" >"$work/sentinel-$i.conf"
+    redis-sentinel "$work/sentinel-$i.conf" &
+    pids+=($!)
+    wait_port "$port"
+    sentinels+="${sentinels:+,}127.0.0.1:$port"
+  done
+  # replicas=1: a lease counts once the replica has it, so it must be connected first.
+  for _ in $(seq 100); do
+    redis-cli -p "$redis_port" INFO replication | grep -q '^connected_slaves:1' && break
+    sleep 0.05
+  done
+  counter="redis-sentinel://$sentinels/0?sentinelMasterId=hiserve&replicas=1"
+  what="redis-server master 127.0.0.1:$redis_port, replica 127.0.0.1:$replica_port, sentinels $sentinels"
+fi
 
 upstreams=""
 for i in $(seq "$instances"); do
   port=$(free_port)
-  "$hiserve" --port "$port" --threads 1 --counter "redis://127.0.0.1:$redis_port" 2>"$work/hiserve-$i.log" &
+  "$hiserve" --port "$port" --threads 1 --counter "$counter" 2>"$work/hiserve-$i.log" &
   pids+=($!)
   wait_port "$port"
+  # Serving once its first lease has come (Redis's arrives after a connect).
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/hi")" = 200 ] && break
+    sleep 0.05
+  done
   upstreams+="        server 127.0.0.1:$port;"$'\n'
 done
 
@@ -89,7 +130,7 @@ wait_port "$lb_port"
 
 url="http://127.0.0.1:$lb_port/hi"
 if [ "$check" = 0 ]; then
-  echo "redis-server on 127.0.0.1:$redis_port, $instances hiserve instances, nginx on $url (Ctrl-C stops all)"
+  echo "$what, $instances hiserve instances, nginx on $url (Ctrl-C stops all)"
   wait
   exit 0
 fi

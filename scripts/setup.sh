@@ -12,7 +12,7 @@ server=(
 )
 everything=(
   "${server[@]}"
-  doctest-dev redis-server prometheus systemd mandoc
+  doctest-dev redis-server redis-sentinel prometheus systemd mandoc
   libbenchmark-dev libbenchmark-tools wrk
   google-perftools golang-golang-x-tools python3-scipy python3-matplotlib graphviz
   golang-go nginx-light heaptrack linux-perf valgrind gcovr

@@ -127,6 +127,9 @@ const Flag kFlags[] = {
      "file:PATH    a file on this machine; survives restarts and crashes\n"
      "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?key=NAME]\n"
      "             shared by any number of hiserve processes\n"
+     "redis-sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...][/DB]\n"
+     "             ?sentinelMasterId=NAME[&key=K][&replicas=N]\n"
+     "             the same, on the master Sentinel names, through failovers\n"
      "memory       starts at 1 every run",
      Kind::Text, 0, 0, nullptr, HISERVE_FIELD(counter)},
     {"--counter-block", "N", "visitor numbers reserved per lease; grows up to {growth}x under load",

@@ -102,7 +102,12 @@ Hiserve::Hiserve(const std::vector<std::string>& args, const std::string& binary
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }()) {
-  const std::string l = proc.line();
+  // The store thread's lines (a Redis master found) may come first.
+  std::string l = proc.line();
+  for (int i = 0; i < 5 && l.rfind("hiserve: counter store", 0) == 0; ++i) {
+    before.push_back(l);
+    l = proc.line();
+  }
   REQUIRE_MESSAGE(std::sscanf(l.c_str(), "Starting on port %d", &port) == 1, "hiserve said: " << l);
   if (std::find(args.begin(), args.end(), "--metrics-addr") != args.end()) {
     const std::string m = proc.line();

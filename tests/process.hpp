@@ -41,6 +41,7 @@ struct Hiserve {
   Process proc;
   int port = 0;
   int metrics_port = -1;
+  std::vector<std::string> before;  // the store's lines that came before the port's
   explicit Hiserve(const std::vector<std::string>& args, const std::string& binary = "");
 };
 

@@ -42,6 +42,8 @@ const Figure kFigures[] = {
      "How long the last lease took to arrive.", 1e6, HISERVE_C(refill_last_us)},
     {"store_refill_worst_us", "hiserve_store_slowest_refill_seconds", "", "gauge",
      "How long the slowest lease took to arrive.", 1e6, HISERVE_C(refill_worst_us)},
+    {"store_master_changes", "hiserve_store_master_changes_total", "", "counter",
+     "Times Sentinel named another Redis master for the visitor count.", 0, HISERVE_C(master_changes)},
     {"log_lines", "hiserve_access_log_lines_total", "", "counter", "Access-log lines written to the file.", 0,
      HISERVE_S(log_lines)},
     {"log_dropped", "hiserve_access_log_dropped_lines_total", "", "counter",

@@ -73,8 +73,8 @@ double seconds(std::uint64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 }  // namespace
 
-std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const StoreStatus& c,
-                          const ProcessStats& p) noexcept {
+std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const StoreStatus& c, const ProcessStats& p,
+                          std::string_view master) noexcept {
   Text t(buf, cap);
   t.family("hiserve_requests_total", "counter",
            "Responses the public listener sent, by status code: the router's and protocol errors'.");
@@ -99,6 +99,18 @@ std::size_t write_metrics(char* buf, std::size_t cap, const Stats& s, const Stor
     if (f.divisor != 0) t << static_cast<double>(v) / f.divisor;
     else t << v;
     t << "\n";
+  }
+
+  if (!master.empty()) {
+    // An info-style series: the value is 1, the label says which (a label value escapes \ " and newline).
+    t.family("hiserve_store_master_info", "gauge", "The Redis master the visitor count is leased from (behind Sentinel).");
+    t << "hiserve_store_master_info{address=\"";
+    for (char ch : master) {
+      if (ch == '\\' || ch == '"') t << "\\" << std::string_view(&ch, 1);
+      else if (ch == '\n') t << "\\n";
+      else t << std::string_view(&ch, 1);
+    }
+    t << "\"} 1\n";
   }
 
   t.family("hiserve_request_duration_seconds", "histogram",

@@ -94,7 +94,8 @@ Served Ops::serve(const Request& req, const Plan& plan, ConnHeader conn, const S
 int Ops::serve_metrics(bool head_only, ConnHeader conn, const DateCache& date, OutBuf& out) {
   ProcessStats process;
   read_process_stats(&process);
-  const std::size_t n = write_metrics(text_.get(), kTextCap, server_.stats(), server_.store_status(), process);
+  const std::size_t n =
+      write_metrics(text_.get(), kTextCap, server_.stats(), server_.store_status(), process, server_.store_master());
   if (n == 0) return write_text(out, 500, "metrics text over its buffer\n", conn, head_only, date);
   write_response(out, {200, kMetricsContentType, false, n, conn}, {text_.get(), n}, head_only, date);
   return 200;

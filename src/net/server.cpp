@@ -125,6 +125,8 @@ void Server::wait() noexcept {
 
 StoreStatus Server::store_status() const noexcept { return store_ ? store_->status() : StoreStatus{}; }
 
+std::string Server::store_master() const { return store_ ? store_->master() : ""; }
+
 Readiness Server::readiness() const noexcept {
   if (draining_) return Readiness::Draining;
   if (!started_) return Readiness::Starting;

@@ -148,9 +148,9 @@ void Upgrade::heard(const std::string& line) {
     uv_timer_stop(&timer_);
     say("store " + std::to_string(server_.pause_store()));
     close_channel();
+    server_.hand_over();  // before the line: whoever reads it sees this process draining
     std::fprintf(stderr, "hiserve: handed over to pid %d; draining\n", static_cast<int>(child_));
     child_ = 0;  // no longer ours to watch: its parent's exit hands it to init (or systemd)
-    server_.hand_over();
     uv_stop(loop_);
   } else if (line.rfind("error ", 0) == 0) {
     fail("the new process refused: " + line.substr(6));

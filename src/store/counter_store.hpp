@@ -40,6 +40,10 @@ class CounterStore {
   // In an upgrade's new process, once the old one has stopped reserving: reserve above
   // everything it reserved (a file re-reads its mark; memory goes on from `next`).
   virtual void resync(std::uint64_t /*next*/) noexcept {}
+  // Behind Sentinel: how many times it named another master, and the one in use
+  // ("HOST:PORT", "" elsewhere). Any thread.
+  virtual std::uint64_t master_changes() const noexcept { return 0; }
+  virtual std::string master() const { return ""; }
 };
 
 }  // namespace hiserve

@@ -4,6 +4,7 @@
 // and answer 503 when nothing is.
 #include "hiserve/store/store_thread.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -57,6 +58,12 @@ class StoreLoop final : public StoreThread {
       counter_.install(from->lease_base, from->lease_size);
       up_.store(true);
       paused_ = true;
+      // The old process's block (the handed lease is two), grown to its load: this
+      // process takes that load over at once, and a block of --counter-block would be
+      // used up before its refill could land.
+      block_ = std::clamp(from->lease_size / 2, base_block_, base_block_ * kMaxBlockGrowth);
+      block_now_.store(block_, std::memory_order_relaxed);
+      asked_at_ = Clock::now();
       return true;
     }
     if (!store_->synchronous()) return true;
@@ -95,6 +102,7 @@ class StoreLoop final : public StoreThread {
   }
 
   int handover_fd() const noexcept override { return store_->handover_fd(); }
+  std::string master() const override { return store_->master(); }
 
   StoreHandover lease_for_handover() noexcept override {
     StoreHandover h{store_->handover_fd(), 0, 0};
@@ -103,15 +111,24 @@ class StoreLoop final : public StoreThread {
       auto done = [](void* ctx, bool ok, std::uint64_t base, std::uint64_t size, const char*) {
         if (ok) static_cast<StoreHandover*>(ctx)->lease_base = base, static_cast<StoreHandover*>(ctx)->lease_size = size;
       };
-      store_->reserve(block_, done, &h);
+      // Twice the block: the new process serves it alone until the old one has paused
+      // and its own first reservation has landed.
+      store_->reserve(2 * block_, done, &h);
     });
     h.failed = h.lease_size == 0;
     return h;
   }
 
   std::uint64_t pause() noexcept override {
+    if (!store_->synchronous()) return 0;  // Redis: both processes may reserve, as any two instances do
     std::uint64_t next = 0;
     on_store_thread([&] {
+      // A last lease first, so the requests this process still finishes while it drains
+      // never find its numbers gone (a 503) for want of the reservation it no longer makes.
+      auto install = [](void* self, bool ok, std::uint64_t base, std::uint64_t size, const char*) {
+        if (ok) static_cast<StoreLoop*>(self)->counter_.install(base, size);
+      };
+      store_->reserve(block_, install, this);
       paused_ = true;
       next = store_->next_unreserved();
     });
@@ -140,6 +157,7 @@ class StoreLoop final : public StoreThread {
     s.block = block_now_.load(std::memory_order_relaxed);
     s.refill_last_us = refill_last_us_.load(std::memory_order_relaxed);
     s.refill_worst_us = refill_worst_us_.load(std::memory_order_relaxed);
+    s.master_changes = store_->master_changes();
     return s;
   }
 
@@ -270,10 +288,10 @@ std::unique_ptr<StoreThread> StoreThread::open(const std::string& spec, std::uin
   } else if (spec.compare(0, 5, "file:") == 0) {
     store = from && from->file_fd >= 0 ? FileStore::adopt(from->file_fd, spec.substr(5), error)
                                        : FileStore::open(spec.substr(5), error);
-  } else if (spec.compare(0, 8, "redis://") == 0) {
+  } else if (spec.compare(0, 8, "redis://") == 0 || spec.compare(0, 17, "redis-sentinel://") == 0) {
     store = RedisStore::parse(spec, error);
   } else {
-    *error = "bad --counter " + without_credentials(spec) + ": not file:PATH, redis://... or memory";
+    *error = "bad --counter " + without_credentials(spec) + ": not file:PATH, redis://..., redis-sentinel://... or memory";
   }
   if (!store) return nullptr;
   auto thread = std::make_unique<StoreLoop>(std::move(store), block);

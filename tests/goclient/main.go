@@ -26,6 +26,7 @@ var visitorRe = regexp.MustCompile(`You are visitor number (\d+)`)
 type totals struct {
 	ok, other, failed atomic.Int64
 	freshMaxNs        atomic.Int64
+	start             time.Time
 	mu                sync.Mutex
 	numbers           []string
 	errors            map[string]int
@@ -41,6 +42,9 @@ func (t *totals) fail(err error) {
 func (t *totals) answered(status int, body []byte, keepNumbers bool) {
 	if status != 200 {
 		t.other.Add(1)
+		t.mu.Lock()
+		t.errors[fmt.Sprintf("status %d at %.1fs", status, time.Since(t.start).Seconds())]++
+		t.mu.Unlock()
 		return
 	}
 	t.ok.Add(1)
@@ -144,7 +148,7 @@ func main() {
 	numbers := flag.Bool("numbers", false, "print every visitor number a 200 carried")
 	flag.Parse()
 
-	t := &totals{errors: map[string]int{}}
+	t := &totals{errors: map[string]int{}, start: time.Now()}
 	stop := make(chan struct{})
 	time.AfterFunc(*duration, func() { close(stop) })
 

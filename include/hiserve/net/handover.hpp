@@ -6,8 +6,8 @@
 // order by LISTEN_FDNAMES ("public" for each loop's listener at each address, then
 // "metrics", then "counter" for the counter file's locked fd, then "upgrade" for the
 // socket to the old process), and HISERVE_UPGRADE_FROM=PID says they are an upgrade's.
-// There is no LISTEN_PID: libuv's uv_spawn forks, so the old process never knows the
-// pid before exec.
+// There is no LISTEN_PID: posix_spawn forks and execs in one call, so the old process
+// never knows the pid before exec.
 #pragma once
 #include <sys/types.h>
 

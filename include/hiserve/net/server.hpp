@@ -75,6 +75,8 @@ class Server {
   // requests are not in them).
   Stats stats() const noexcept;
   StoreStatus store_status() const noexcept;
+  // Behind Sentinel, the Redis master in use ("HOST:PORT"); "" elsewhere.
+  std::string store_master() const;
   // Thread-safe.
   Readiness readiness() const noexcept;
   // The counter the loops take visitor numbers from (after start()).

@@ -26,7 +26,8 @@ inline constexpr std::uint64_t kMaxBlockGrowth = 64;
   X(served, "visitor numbers handed out")                                               \
   X(block, "numbers per lease, now")                                                    \
   X(refill_last_us, "microseconds the last lease took to arrive")                       \
-  X(refill_worst_us, "microseconds the slowest lease took to arrive")
+  X(refill_worst_us, "microseconds the slowest lease took to arrive")                   \
+  X(master_changes, "times Sentinel named another master")
 
 struct StoreStatus {
 #define HISERVE_STATUS_FIELD(name, what) std::uint64_t name = 0;
@@ -62,13 +63,16 @@ class StoreThread {
   // (a file), and joins the thread. Idempotent.
   virtual void stop() noexcept = 0;
   virtual StoreStatus status() const noexcept = 0;
+  // Behind Sentinel, the master leases come from ("HOST:PORT"); "" elsewhere.
+  virtual std::string master() const = 0;
 
   // The upgrade's handover (docs/operations.md). In the old process: the store's fd
   // and a lease reserved for the new process, not for this one (blocks for one
-  // reservation); then, once the new process serves, pause() stops reserving (after
-  // any reservation under way) and says where memory's reservations end (0 for the
-  // others), and disown() has stop() record nothing (the exact next it would write
-  // could roll the file back below the new process's leases).
+  // reservation); then, once the new process serves, pause() reserves one last lease
+  // for this process's drain and stops reserving (a file or memory; Redis goes on, as
+  // any two instances do), and says where memory's reservations end (0 for the
+  // others); disown() has stop() record nothing (the exact next it would write could
+  // roll the file back below the new process's leases).
   virtual int handover_fd() const noexcept = 0;  // -1: none
   virtual StoreHandover lease_for_handover() noexcept = 0;
   virtual std::uint64_t pause() noexcept = 0;
