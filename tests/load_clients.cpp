@@ -21,6 +21,17 @@ std::vector<std::uint64_t> LoadClients::stop() {
   return numbers_;
 }
 
+void LoadClients::mark() {
+  first_503_ns_ = 0, last_503_ns_ = 0;
+  mark_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::pair<double, double> LoadClients::unavailable_window() const {
+  const std::int64_t first = first_503_ns_.load(), last = last_503_ns_.load(), from = mark_ns_.load();
+  if (first == 0) return {-1, -1};
+  return {static_cast<double>(first - from) / 1e9, static_cast<double>(last - from) / 1e9};
+}
+
 void LoadClients::run(int i) {
   std::vector<std::uint64_t> mine;
   std::unique_ptr<Client> c;
@@ -43,6 +54,12 @@ void LoadClients::run(int i) {
     }
     if (r->status == 503) {
       ++unavailable_;
+      const std::int64_t now =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+      std::int64_t first = 0;
+      first_503_ns_.compare_exchange_strong(first, now);
+      for (std::int64_t last = last_503_ns_.load(); last < now && !last_503_ns_.compare_exchange_weak(last, now);) {
+      }
       if (r->header("retry-after") != "1" || r->body != "visitor counter unavailable\n") unavailable_as_spec_ = false;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       continue;

@@ -3,7 +3,9 @@
 // number and every 503 they get, until stopped. For the counter's process tests.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,6 +24,10 @@ class LoadClients {
   int unavailable() const { return unavailable_.load(); }
   bool unavailable_as_spec() const { return unavailable_as_spec_.load(); }
   std::uint64_t answered() const { return answered_.load(); }
+  // Starts watching for 503s from now; the first and last since then, in seconds after
+  // it (-1, -1 when there was none).
+  void mark();
+  std::pair<double, double> unavailable_window() const;
 
  private:
   void run(int i);
@@ -31,6 +37,8 @@ class LoadClients {
   std::atomic<int> unavailable_{0};
   std::atomic<bool> unavailable_as_spec_{true};
   std::atomic<std::uint64_t> answered_{0};
+  using Clock = std::chrono::steady_clock;
+  std::atomic<std::int64_t> mark_ns_{0}, first_503_ns_{0}, last_503_ns_{0};  // since the clock's epoch
   std::mutex mu_;
   std::vector<std::uint64_t> numbers_;
 };

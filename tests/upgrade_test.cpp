@@ -183,6 +183,12 @@ TEST_CASE("five upgrades under load, 1 s apart: nothing refused or failed, no nu
   CHECK(wait_exit(current.pid) == 0);
   current.pid = 0;
   CHECK_FALSE(std::filesystem::exists(pid_file));
+  // Every response of every process has its access-log line: none lost at a handover.
+  std::ifstream log(dir.path + "/access.log");
+  long lines = 0, ok_lines = 0;
+  for (std::string l; std::getline(log, l); ++lines) ok_lines += l.find("\" 200 ") != std::string::npos;
+  CHECK(lines == t.ok + t.other);
+  CHECK(ok_lines == t.ok);
   Hiserve again({"--counter", counter});
   const std::uint64_t highest = *seen.rbegin();
   CHECK(visitor(again.port) > highest);
