@@ -22,8 +22,7 @@
 extern char** environ;
 
 namespace test {
-namespace {
-// Whether something accepts connections on the loopback port, within 5 s.
+
 bool comes_up(int port) {
   for (int i = 0; i < 500; ++i) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -38,7 +37,6 @@ bool comes_up(int port) {
   }
   return false;
 }
-}  // namespace
 
 Process::Process(const std::vector<std::string>& argv) {
   int fds[2];

@@ -71,4 +71,7 @@ const char* hiserve_binary();
 // A port nothing listens on right now.
 int free_port();
 
+// Whether something accepts connections on the loopback port, within 5 s.
+bool comes_up(int port);
+
 }  // namespace test

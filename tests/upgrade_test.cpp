@@ -74,6 +74,12 @@ struct Inherited {
   ~Inherited() {
     if (pid > 0 && kill(pid, SIGKILL) == 0) waitpid(pid, nullptr, 0);
   }
+  // SIGTERM; its exit status (-1: not within 15 s).
+  int stop() {
+    const int status = kill(pid, SIGTERM) == 0 ? wait_exit(pid) : -1;
+    if (status != -1) pid = 0;
+    return status;
+  }
 };
 
 // The next stderr line (from any generation: they share the pipe) that contains
@@ -179,9 +185,7 @@ TEST_CASE("five upgrades under load, 1 s apart: nothing refused or failed, no nu
   CHECK(static_cast<long>(t.numbers.size()) == t.ok);
 
   // SIGTERM: exit 0, the pid file gone; a restart goes on above every number given.
-  REQUIRE(kill(current.pid, SIGTERM) == 0);
-  CHECK(wait_exit(current.pid) == 0);
-  current.pid = 0;
+  CHECK(current.stop() == 0);
   CHECK_FALSE(std::filesystem::exists(pid_file));
   // Every response of every process has its access-log line: none lost at a handover.
   std::ifstream log(dir.path + "/access.log");
@@ -248,9 +252,7 @@ TEST_CASE("a failed upgrade (exits 1, not executable, never ready) leaves the ol
   CHECK_MESSAGE(t.failed == 0, client_said.substr(0, 2000));
   CHECK_MESSAGE(t.other == 0, client_said.substr(0, 2000));
   CHECK(std::set<std::uint64_t>(t.numbers.begin(), t.numbers.end()).size() == t.numbers.size());
-  REQUIRE(kill(next.pid, SIGTERM) == 0);
-  CHECK(wait_exit(next.pid) == 0);
-  next.pid = 0;
+  CHECK(next.stop() == 0);
 }
 
 TEST_CASE("a second SIGUSR2 while one is under way: one upgrade, one line") {
@@ -278,9 +280,7 @@ TEST_CASE("a second SIGUSR2 while one is under way: one upgrade, one line") {
   CHECK(hiserve_children() == std::vector<pid_t>{next.pid});
   // --counter memory goes on above the old process's reservations.
   CHECK(visitor(h.port) > before);
-  REQUIRE(kill(next.pid, SIGTERM) == 0);
-  CHECK(wait_exit(next.pid) == 0);
-  next.pid = 0;
+  CHECK(next.stop() == 0);
 }
 
 TEST_CASE("/readyz: the old process answers draining once handed over, the new one ready") {
@@ -312,9 +312,7 @@ TEST_CASE("/readyz: the old process answers draining once handed over, the new o
   const auto ready = fetch(h.metrics_port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
   REQUIRE(ready);
   CHECK(ready->status == 200);
-  REQUIRE(kill(next.pid, SIGTERM) == 0);
-  CHECK(wait_exit(next.pid) == 0);
-  next.pid = 0;
+  CHECK(next.stop() == 0);
 }
 
 TEST_CASE("a new process that wants other listeners (more CPUs now, so more loops) refuses; the old one goes on") {
