@@ -149,6 +149,10 @@ TEST_CASE("five upgrades under load, 1 s apart: nothing refused or failed, no nu
   const std::string counter = "file:" + dir.path + "/count", pid_file = dir.path + "/hiserve.pid";
   Hiserve h({"--counter", counter, "--pid-file", pid_file, "--metrics-addr", "127.0.0.1:0", "--access-log",
              dir.path + "/access.log"});
+  // A second of the same load first, so the leases have grown to it: a store that
+  // starts at --counter-block under a sudden flood can answer 503 (docs/counter.md),
+  // upgrade or not.
+  const Totals warm = parse_client(run_shell(load_command(h.port, 32, 4, 2, 1)));
   std::string client_said;
   std::thread client([&] { client_said = run_shell(load_command(h.port, 32, 4, 2, 9)); });
   Inherited current;
@@ -178,11 +182,12 @@ TEST_CASE("five upgrades under load, 1 s apart: nothing refused or failed, no nu
   client.join();
   const Totals t = parse_client(client_said);
   CHECK_MESSAGE(t.failed == 0, client_said.substr(0, 2000));
-  CHECK_MESSAGE(t.other == 0, client_said.substr(0, 2000));  // the load began 0.5 s before the first upgrade
+  CHECK_MESSAGE(t.other == 0, client_said.substr(0, 2000));
   CHECK(t.ok > 1000);
-  std::set<std::uint64_t> seen(t.numbers.begin(), t.numbers.end());
-  CHECK(seen.size() == t.numbers.size());
   CHECK(static_cast<long>(t.numbers.size()) == t.ok);
+  std::set<std::uint64_t> seen(t.numbers.begin(), t.numbers.end());
+  seen.insert(warm.numbers.begin(), warm.numbers.end());
+  CHECK(seen.size() == t.numbers.size() + warm.numbers.size());
 
   // SIGTERM: exit 0, the pid file gone; a restart goes on above every number given.
   CHECK(current.stop() == 0);
@@ -191,15 +196,15 @@ TEST_CASE("five upgrades under load, 1 s apart: nothing refused or failed, no nu
   std::ifstream log(dir.path + "/access.log");
   long lines = 0, ok_lines = 0;
   for (std::string l; std::getline(log, l); ++lines) ok_lines += l.find("\" 200 ") != std::string::npos;
-  CHECK(lines == t.ok + t.other);
-  CHECK(ok_lines == t.ok);
+  CHECK(lines == warm.ok + warm.other + t.ok + t.other);
+  CHECK(ok_lines == warm.ok + t.ok);
   Hiserve again({"--counter", counter});
   const std::uint64_t highest = *seen.rbegin();
   CHECK(visitor(again.port) > highest);
   std::sort(ready_ms.begin(), ready_ms.end());
   MESSAGE(t.ok << " requests answered 200 during 5 upgrades, " << t.failed << " failed; slowest new-connection request "
                 << t.fresh_max_ms << " ms; SIGUSR2 to ready: median " << ready_ms[2] << " ms, worst " << ready_ms[4]
-                << " ms; visitor numbers skipped: " << (highest - t.numbers.size()) / 5 << " per upgrade");
+                << " ms; visitor numbers skipped: " << (highest - seen.size()) / 5 << " per upgrade");
 }
 
 TEST_CASE("a failed upgrade (exits 1, not executable, never ready) leaves the old process serving, with one line") {
