@@ -107,6 +107,8 @@ struct Conn {
   std::uint64_t free_since = 0;  // when it last had nothing in flight
   std::string in;
   std::size_t written = 0;  // of the request in flight
+  std::uint64_t answered = 0;  // on this socket
+  bool resent = false;         // the request in flight went out once before
 };
 
 class Generator {
@@ -189,6 +191,7 @@ class Generator {
     close(c.fd);
     c.in.clear();
     c.busy = false;
+    c.answered = 0;
     if (!open(i)) die(std::string("cannot reconnect: ") + std::strerror(errno));
   }
 
@@ -200,7 +203,7 @@ class Generator {
     if (now - std::max(c.queue.front(), c.free_since) > kLateNs && now > c.queue.front()) ++late_;
     c.busy = true;
     c.written = 0;
-    ++sent_;
+    if (!c.resent) ++sent_;  // a resend is the same request
     write_some(i);
   }
 
@@ -216,9 +219,19 @@ class Generator {
 
   void fail(std::size_t i) {
     Conn& c = conns_[i];
-    ++errors_;
-    if (c.busy) c.queue.pop_front();
+    // A server closes idle keep-alive connections at a stop or an upgrade, and a request
+    // can cross the close. Closed before any byte of its answer on a reused connection,
+    // it is sent again once on a new one, as Go's client and browsers do (RFC 9112
+    // section 9.3.1); its latency still runs from its scheduled time. Anything else in
+    // flight is lost.
+    const bool resend = c.busy && c.answered > 0 && c.in.empty() && !c.resent;
+    if (c.busy && !resend) {
+      ++errors_;
+      c.queue.pop_front();
+    }
     reopen(i);
+    c.resent = resend;
+    if (resend) ++resent_;
     c.free_since = now_ns();
     send_next(i);
   }
@@ -235,12 +248,17 @@ class Generator {
       const std::size_t used = response_length(c.in, &keep);
       if (used == 0) return;
       c.in.erase(0, used);
-      if (!c.busy) return fail(i);  // an answer nobody asked for
+      if (!c.busy) {  // an answer nobody asked for
+        ++errors_;
+        return fail(i);
+      }
       const std::uint64_t now = now_ns();
       hist_.record(static_cast<std::int64_t>((now - c.queue.front()) / 1000));
       ++completed_;
       c.queue.pop_front();
       c.busy = false;
+      c.resent = false;
+      ++c.answered;
       c.free_since = now;
       if (!keep) reopen(i);
       send_next(i);
@@ -284,17 +302,18 @@ class Generator {
     if (o_.json) {
       std::printf(
           "{\"url\": \"%s\", \"rate\": %g, \"duration_s\": %g, \"connections\": %d, \"sent\": %" PRIu64
-          ", \"completed\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"late_sends\": %" PRIu64
+          ", \"completed\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"resent\": %" PRIu64 ", \"late_sends\": %" PRIu64
           ", \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"p9999_ms\": %.3f, "
           "\"max_ms\": %.3f}\n",
-          o_.url.c_str(), o_.rate, o_.duration, o_.connections, sent_, completed_, errors_, late_, p50, p90, p99, p999,
-          p9999, max);
+          o_.url.c_str(), o_.rate, o_.duration, o_.connections, sent_, completed_, errors_, resent_, late_, p50, p90,
+          p99, p999, p9999, max);
       return 0;
     }
     std::printf("%s at %g req/s for %g s on %d connections (open loop)\n", o_.url.c_str(), o_.rate, o_.duration,
                 o_.connections);
-    std::printf("sent %" PRIu64 ", completed %" PRIu64 ", errors %" PRIu64 ", late sends %" PRIu64 "\n", sent_,
-                completed_, errors_, late_);
+    std::printf("sent %" PRIu64 ", completed %" PRIu64 ", errors %" PRIu64 ", resent %" PRIu64 ", late sends %" PRIu64
+                "\n",
+                sent_, completed_, errors_, resent_, late_);
     std::printf("%10s %10s %10s %10s %10s %10s\n", "p50", "p90", "p99", "p99.9", "p99.99", "max");
     std::printf("%8.3fms %8.3fms %8.3fms %8.3fms %8.3fms %8.3fms\n", p50, p90, p99, p999, p9999, max);
     return 0;
@@ -326,7 +345,7 @@ class Generator {
   std::vector<Conn> conns_;
   double interval_ns_ = 0;
   std::uint64_t start_ = 0, end_ = 0, total_ = 0, next_ = 0;
-  std::uint64_t sent_ = 0, completed_ = 0, errors_ = 0, late_ = 0;
+  std::uint64_t sent_ = 0, completed_ = 0, errors_ = 0, resent_ = 0, late_ = 0;
   bench::HdrHistogram hist_{kHighestUs};
 };
 

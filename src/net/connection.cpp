@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include <sys/socket.h>
+
 #include <cassert>
 #include <cstring>
 
@@ -115,11 +117,21 @@ void Connection::stop() noexcept {
   // A connection not yet answered is one a client opened to send a request: closing it
   // would fail that request (a client resends only on a reused connection, RFC 9112
   // section 9.3.1). It gets its answer, with Connection: close, within the header
-  // timeout and the grace period; a keep-alive connection between requests closes now.
+  // timeout and the grace period; a keep-alive connection between requests closes now,
+  // unless its next request is already in the kernel's buffer: closing would reset it,
+  // so it is answered, with Connection: close, like a request in progress.
   const std::uint64_t answered = session_ ? session_->responses() : memo_.responses;
-  if (state_ == State::Reading && !in_request() && out_.empty() && answered > 0) return close();
+  if (state_ == State::Reading && !in_request() && out_.empty() && answered > 0 && !request_waiting())
+    return close();
   if (session_) session_->close_after_response();
   else memo_.close_requested = true;
+}
+
+bool Connection::request_waiting() noexcept {
+  uv_os_fd_t fd;
+  char byte;
+  return uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0 &&
+         ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept {

@@ -28,7 +28,7 @@ class Connection {
   // Closes now (RST if unread data is pending); idempotent.
   void close() noexcept;
   // Graceful stop: keep-alive connections between requests close now, the others
-  // after their next response.
+  // (and those whose next request has arrived unread) after their next response.
   void stop() noexcept;
   // The loop's worker: its uv_loop_t's data, so no connection stores it again.
   Worker* worker() const noexcept { return static_cast<Worker*>(tcp_.loop->data); }
@@ -51,6 +51,8 @@ class Connection {
   static void on_write(uv_write_t* req, int status) noexcept;
   static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
   static void on_close(uv_handle_t* h) noexcept;
+  // Whether the kernel holds bytes no read has delivered yet (MSG_PEEK).
+  bool request_waiting() noexcept;
   // A DeferredResponse's write (handler.hpp): the response owed since Session::Next::Wait;
   // writes it, then carries on with the requests that came after it.
   static void write_deferred(void* connection, int status, std::string_view content_type,
