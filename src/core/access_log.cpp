@@ -110,10 +110,12 @@ bool same_peer(const PeerAddress& a, const PeerAddress& b) noexcept {
   return load8(a.bytes) == load8(b.bytes) && load8(a.bytes + 8) == load8(b.bytes + 8) && a.family == b.family;
 }
 
-// An HTTP status: three digits.
+// An HTTP status: three digits. Unsigned, so each division is a multiply and a shift
+// (a signed one adds sign fix-ups: 36 instructions a line, against 22).
 char* write_status(char* p, int status) noexcept {
-  p[0] = static_cast<char>('0' + status / 100 % 10), p[1] = static_cast<char>('0' + status / 10 % 10);
-  p[2] = static_cast<char>('0' + status % 10);
+  const unsigned s = static_cast<unsigned>(status), hundreds = s / 100, rest = s - hundreds * 100;
+  p[0] = static_cast<char>('0' + hundreds), p[1] = static_cast<char>('0' + rest / 10);
+  p[2] = static_cast<char>('0' + rest % 10);
   return p + 3;
 }
 
@@ -227,8 +229,10 @@ char* AccessLog::prefix(char* p, const PeerAddress* a) noexcept {
     prefix_len_ = static_cast<std::uint8_t>(q - prefix_);
   }
   // A fixed-size copy is a few stores, not a call: the line's bound leaves room past it.
+  // An IPv4 peer's prefix (45 bytes) takes half of them.
   static_assert(sizeof prefix_ == 128);
-  std::memcpy(p, prefix_, sizeof prefix_);
+  if (prefix_len_ <= 64) std::memcpy(p, prefix_, 64);
+  else std::memcpy(p, prefix_, sizeof prefix_);
   return p + prefix_len_;
 }
 
