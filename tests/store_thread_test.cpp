@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <csignal>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 #include <iterator>
@@ -37,6 +39,19 @@ unsigned long long recorded_next(const std::string& file) {
       best_seq = seq, next = n;
   }
   return next;
+}
+
+// A whole record line, as hiserve writes one (CRC-32 of its first 50 bytes).
+std::string record(unsigned long long next, unsigned long long seq) {
+  char line[65];
+  std::snprintf(line, sizeof line, "next=%020llu seq=%020llu", next, seq);
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (int i = 0; i < 50; ++i) {
+    c ^= static_cast<unsigned char>(line[i]);
+    for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  std::snprintf(line + 50, sizeof line - 50, " crc=%08x\n", c ^ 0xFFFFFFFFu);
+  return line;
 }
 
 // A number, waiting (as a client retrying after a 503 would) while a lease arrives.
@@ -144,6 +159,37 @@ TEST_CASE("file store: a file that is not whole is refused and left as it was; a
   CHECK(s->counter().take() >= 1);
   CHECK_FALSE(open_store("file:" + dir.path, &err));  // a directory
   CHECK(err.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("file store: the record written after seq 2^64-1 (seq 0) is the newest, so a crash then repeats nothing") {
+  test::TempDir dir;
+  const std::string path = dir.path + "/visitors";
+  std::string err;
+  { REQUIRE(open_store("file:" + path, &err)); }
+  const std::string header = slurp(path).substr(0, 64);
+  spit(path, header + record(100, ~0ull) + std::string(63, 'x') + "\n");  // the other record torn
+  REQUIRE(slurp(path).substr(64, 64) == record(100, ~0ull));  // the test's record is hiserve's format
+  std::string after_crash;
+  {
+    auto s = open_store("file:" + path, &err);
+    REQUIRE_MESSAGE(s, err);
+    CHECK(slurp(path).substr(128, 64) == record(110, 0));  // the lease, its sequence wrapped
+    s->start();
+    for (std::uint64_t want = 100; want <= 102; ++want) CHECK(take(*s) == want);
+    after_crash = slurp(path);  // what a kill -9 here would leave
+  }
+  // A graceful stop: the exact next number, at seq 1.
+  auto s = open_store("file:" + path, &err);
+  REQUIRE_MESSAGE(s, err);
+  s->start();
+  CHECK(take(*s) == 103);
+  s.reset();
+  // The crash: the lease's record (seq 0) is the mark, not the one before it (seq 2^64-1).
+  spit(path, after_crash);
+  s = open_store("file:" + path, &err);
+  REQUIRE_MESSAGE(s, err);
+  s->start();
+  CHECK(take(*s) == 110);
 }
 
 TEST_CASE("--counter specs: a bad one is one line, a good one opens") {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -61,6 +62,10 @@ bool parse_record(const char* line, std::uint64_t* next, std::uint64_t* seq) noe
   *next = n, *seq = s;
   return true;
 }
+
+// Whether record sequence a is newer than b. Serial-number order (RFC 1982): the
+// write after seq 2^64-1 is seq 0, and it must still win over the record it follows.
+bool newer(std::uint64_t a, std::uint64_t b) noexcept { return static_cast<std::int64_t>(a - b) > 0; }
 
 int write_all(int fd, const char* p, std::size_t n, off_t at) noexcept {
   while (n > 0) {
@@ -145,7 +150,7 @@ std::string FileStore::read_newest() noexcept {
   bool found = false;
   for (int slot = 0; slot < 2; ++slot) {
     std::uint64_t next = 0, seq = 0;
-    if (parse_record(content + kLine * (1 + slot), &next, &seq) && (!found || seq > seq_)) {
+    if (parse_record(content + kLine * (1 + slot), &next, &seq) && (!found || newer(seq, seq_))) {
       found = true;
       next_ = next, seq_ = seq, newest_slot_ = slot;
     }
@@ -160,7 +165,7 @@ std::string FileStore::read_newest() noexcept {
 void FileStore::resync(std::uint64_t) noexcept {
   const std::uint64_t mine = next_, my_seq = seq_;
   const int my_slot = newest_slot_;
-  if (!read_newest().empty() || seq_ < my_seq) next_ = mine, seq_ = my_seq, newest_slot_ = my_slot;
+  if (!read_newest().empty() || newer(my_seq, seq_)) next_ = mine, seq_ = my_seq, newest_slot_ = my_slot;
   if (next_ < mine) next_ = mine;
 }
 
