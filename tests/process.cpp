@@ -12,9 +12,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -126,16 +128,39 @@ std::string run_shell(const std::string& cmd, int* status) {
   return out;
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+// Binds a loopback socket to port (0: any) and closes it; the port bound, or 0.
+int bound_port(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
   socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
   close(fd);
-  return ntohs(a.sin_port);
+  return ok ? ntohs(a.sin_port) : 0;
+}
+}  // namespace
+
+// From below the kernel's ephemeral range (ip_local_port_range), where bind(0) would
+// pick: there the connect() of any busy test or its TIME_WAIT leftovers could take
+// the port before the server that was given it binds. At random, so tests running in
+// parallel seldom pick the same one.
+int free_port() {
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d", &low) != 1) low = 32768;
+    std::fclose(f);
+  }
+  if (low > 2048) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> pick(std::max(1024, low - 12000), low - 1);
+    for (int tries = 0; tries < 200; ++tries)
+      if (const int port = bound_port(pick(rng))) return port;
+  }
+  return bound_port(0);
 }
 
 TempDir::TempDir() {

@@ -68,7 +68,7 @@ std::string run_shell(const std::string& cmd, int* status = nullptr);
 // The hiserve binary this build made.
 const char* hiserve_binary();
 
-// A port nothing listens on right now.
+// A loopback port nothing listens on right now, from outside the ephemeral range.
 int free_port();
 
 // Whether something accepts connections on the loopback port, within 5 s.

@@ -63,11 +63,13 @@ struct Sentinels {
       sentinels[i] = std::make_unique<Process>(std::vector<std::string>{"redis-sentinel", conf});
     }
     // Each knows both replicas and the two other sentinels before anything fails.
-    for (int port : sentinel_ports) {
-      REQUIRE(within(15, [&] {
-        const std::string said = cli(port, "SENTINEL master hiserve-main", false);
+    for (int i = 0; i < 3; ++i) {
+      std::string said;
+      REQUIRE_MESSAGE(within(15, [&] {
+        said = cli(sentinel_ports[i], "SENTINEL master hiserve-main", false);
         return said.find("num-other-sentinels\n2") != std::string::npos && said.find("num-slaves\n2") != std::string::npos;
-      }));
+      }), "sentinel " << i << " (port " << sentinel_ports[i] << ") said:\n" << said << "its log ends:\n"
+                      << run_shell("tail -n 20 " + dir.path + "/sentinel" + std::to_string(i) + ".log"));
     }
   }
 
